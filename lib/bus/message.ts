@@ -1,0 +1,18 @@
+/** A message read from the bus, independent of the Kafka client. */
+export interface BusMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** Port: where messages that fail validation go, with the reason. */
+export interface DeadLetters {
+  /** Sends the messages to the dead-letter topic; resolves once the bus acknowledged them. */
+  send(items: { message: BusMessage; reason: string }[]): Promise<void>;
+}
+
+/** Header on a dead letter carrying why it was rejected. */
+export const DLQ_REASON_HEADER = "dlq-reason";

@@ -1,0 +1,101 @@
+/** Longest payload excerpt kept in an error message. */
+export const EXCERPT_CHARS = 200;
+
+/**
+ * Cuts a payload to about 200 characters so that errors and logs stay one readable line.
+ * @example excerpt("<html>...a long page...</html>") // "<html>...a long pa… (1834 chars)"
+ */
+export function excerpt(payload: unknown, max = EXCERPT_CHARS): string {
+  const text = typeof payload === "string" ? payload : safeStringify(payload);
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max)}… (${flat.length} chars)`;
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Base class of every error this project raises on purpose; `hint` says what the user should fix. */
+export class BellyError extends Error {
+  override name = "BellyError";
+  /** What the user should do about it, when we know. */
+  readonly hint: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options?.hint;
+  }
+}
+
+/** The environment holds bad or missing values; `problems` has one line per variable. */
+export class ConfigError extends BellyError {
+  override name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+/** The price source answered with something we cannot use (HTTP error, bad body, timeout). */
+export class SourceError extends BellyError {
+  override name = "SourceError";
+  constructor(
+    message: string,
+    options?: { cause?: unknown; hint?: string; status?: number; retryAfterMs?: number },
+  ) {
+    super(message, options);
+    this.status = options?.status;
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+  /** HTTP status, when there was a response. */
+  readonly status: number | undefined;
+  /** How long the source asked us to wait (Retry-After), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+}
+
+/** A message on the bus is not a valid tick; `reason` goes into the DLQ header. */
+export class InvalidTickError extends BellyError {
+  override name = "InvalidTickError";
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid tick: ${reason}`, options);
+  }
+}
+
+/** The message bus (Kafka) failed: unreachable broker, bad credentials, missing ACL. */
+export class BusError extends BellyError {
+  override name = "BusError";
+}
+
+/** A sink (history store or latest cache) failed to write or read. */
+export class SinkError extends BellyError {
+  override name = "SinkError";
+  constructor(
+    readonly sink: "history" | "cache",
+    message: string,
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    super(`${sink}: ${message}`, options);
+  }
+}
+
+/**
+ * One line describing any thrown value, with its hint and the chain of causes, for logs and exits.
+ * @example describeError(new BusError("broker unreachable", { hint: "check KAFKA_BROKERS" }))
+ */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return excerpt(error);
+  const parts = [error.message];
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause !== undefined && depth < 3; depth++) {
+    const text = cause instanceof Error ? cause.message : excerpt(cause);
+    if (text && !parts.some((part) => part.includes(text))) parts.push(text);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  const hint = error instanceof BellyError && error.hint ? ` (fix: ${error.hint})` : "";
+  return excerpt(parts.join(": "), 400) + hint;
+}

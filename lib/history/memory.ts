@@ -1,0 +1,32 @@
+import type { HistoryStore } from "../ports.ts";
+import type { Tick } from "../tick.ts";
+import { tickIdentity, tickTime } from "../tick.ts";
+
+/**
+ * History store in process memory, idempotent on the tick identity like the real ones; for unit tests.
+ * @example const history = createMemoryHistory();
+ */
+export function createMemoryHistory(): HistoryStore & { rows: Map<string, Tick> } {
+  const rows = new Map<string, Tick>();
+  return {
+    rows,
+    async upsert(ticks) {
+      let inserted = 0;
+      for (const tick of ticks) {
+        const id = tickIdentity(tick);
+        if (!rows.has(id)) {
+          rows.set(id, tick);
+          inserted++;
+        }
+      }
+      return { inserted };
+    },
+    async recent(asset, currency, limit = 100) {
+      return [...rows.values()]
+        .filter((tick) => tick.asset === asset && tick.currency === currency)
+        .sort((a, b) => tickTime(b) - tickTime(a))
+        .slice(0, limit);
+    },
+    async close() {},
+  };
+}

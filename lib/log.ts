@@ -1,0 +1,81 @@
+/** Log levels, quietest last. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Fields attached to a log line. */
+export type LogFields = Record<string, unknown>;
+
+/** A structured logger writing one JSON object per line. */
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every line. */
+  child(fields: LogFields): Logger;
+}
+
+const SECRET_KEY = /pass(word)?|secret|token|api[-_]?key|authorization|credential|sasl/i;
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/@\s:]+)(:[^/@\s]*)?@/gi;
+
+/**
+ * Hides secrets: values under secret-looking keys, passwords inside URLs, and any configured secret string.
+ * @example redact({ url: "redis://:pw@host", password: "x" }, []) // { url: "redis://***@host", password: "***" }
+ */
+export function redact(value: unknown, secrets: readonly string[], key = ""): unknown {
+  if (key && SECRET_KEY.test(key) && value !== undefined && value !== null && value !== "") return "***";
+  if (typeof value === "string") return redactText(value, secrets);
+  if (Array.isArray(value)) return value.map((item) => redact(item, secrets));
+  if (value instanceof Error) return redactText(value.message, secrets);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redact(v, secrets, k);
+    return out;
+  }
+  return value;
+}
+
+/** Removes URL credentials and every known secret from free text. */
+export function redactText(text: string, secrets: readonly string[]): string {
+  let out = text.replace(URL_CREDENTIALS, "$1***@");
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join("***");
+  return out;
+}
+
+/** Where log lines go; stderr by default so that stdout stays free for command output. */
+export type LogSink = (line: string) => void;
+
+/**
+ * Creates a JSON-lines logger that drops lines below `level` and redacts `secrets` everywhere.
+ * Defaults: level "info", sink stderr.
+ * @example const log = createLogger({ level: "info", secrets: [password], base: { svc: "producer" } });
+ */
+export function createLogger(options: {
+  level?: LogLevel;
+  secrets?: readonly string[];
+  base?: LogFields;
+  sink?: LogSink;
+}): Logger {
+  const threshold = LOG_LEVELS.indexOf(options.level ?? "info");
+  const secrets = (options.secrets ?? []).filter(Boolean);
+  const sink: LogSink = options.sink ?? ((line) => process.stderr.write(`${line}\n`));
+  const make = (base: LogFields): Logger => {
+    const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
+      if (LOG_LEVELS.indexOf(level) < threshold) return;
+      const record = redact({ time: new Date().toISOString(), level, msg, ...base, ...fields }, secrets);
+      sink(JSON.stringify(record));
+    };
+    return {
+      debug: (msg, fields) => emit("debug", msg, fields),
+      info: (msg, fields) => emit("info", msg, fields),
+      warn: (msg, fields) => emit("warn", msg, fields),
+      error: (msg, fields) => emit("error", msg, fields),
+      child: (fields) => make({ ...base, ...fields }),
+    };
+  };
+  return make(options.base ?? {});
+}
+
+/** A logger that writes nothing, for unit tests. */
+export const silentLogger: Logger = createLogger({ sink: () => {} });

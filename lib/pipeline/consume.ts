@@ -1,0 +1,120 @@
+import type { BusMessage, DeadLetters } from "../bus/message.ts";
+import { describeError, InvalidTickError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { HistoryStore, LatestCache } from "../ports.ts";
+import { sleep as defaultSleep } from "../sleep.ts";
+import { type BackoffOptions, backoffDelay } from "../source/backoff.ts";
+import { decodeTick, type Tick, tickTime } from "../tick.ts";
+import type { ConsumerMetrics } from "./metrics.ts";
+
+/** What the batch processor needs: the two sinks, the dead-letter topic, a logger and counters. */
+export interface ConsumeDeps {
+  history: HistoryStore;
+  cache: LatestCache;
+  deadLetters: DeadLetters;
+  log: Logger;
+  metrics: ConsumerMetrics;
+  /** Backoff between sink retries. Default: base 500 ms, cap 30 s. */
+  backoff?: BackoffOptions;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now?: () => number;
+}
+
+/** Per-batch hooks from the bus: stop signal and a heartbeat that keeps the group membership alive. */
+export interface BatchContext {
+  signal: AbortSignal;
+  heartbeat(): Promise<void>;
+}
+
+/** What one batch did. */
+export interface BatchOutcome {
+  valid: number;
+  invalid: number;
+  inserted: number;
+  duplicates: number;
+  cacheUpdated: number;
+}
+
+/**
+ * Builds the consumer's batch step: validate -> dead-letter the invalid -> history upsert -> latest cache.
+ * It returns only when every write succeeded, so the caller commits after it; a sink failure is retried with
+ * backoff (heartbeating meanwhile) until it succeeds or the signal aborts, which throws StoppedError and
+ * leaves the batch uncommitted.
+ * @example const step = createBatchProcessor({ history, cache, deadLetters, log, metrics });
+ */
+export function createBatchProcessor(deps: ConsumeDeps) {
+  const sleep = deps.sleep ?? defaultSleep;
+  const now = deps.now ?? Date.now;
+  const backoff = { baseMs: 500, capMs: 30_000, ...deps.backoff };
+
+  async function untilWritten<T>(what: string, write: () => Promise<T>, ctx: BatchContext): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await write();
+        if (attempt > 1) deps.log.info("sink recovered", { sink: what, attempts: attempt });
+        deps.metrics.sinkDown = false;
+        return result;
+      } catch (error) {
+        deps.metrics.sinkErrors++;
+        deps.metrics.sinkDown = true;
+        const delayMs = backoffDelay(attempt, backoff);
+        deps.log.warn("sink write failed, retrying", {
+          sink: what,
+          attempt,
+          retryInMs: delayMs,
+          error: describeError(error),
+        });
+        await sleep(delayMs, ctx.signal);
+        await ctx.heartbeat();
+      }
+    }
+  }
+
+  return async function processBatch(messages: BusMessage[], ctx: BatchContext): Promise<BatchOutcome> {
+    const started = now();
+    const ticks: Tick[] = [];
+    const rejected: { message: BusMessage; reason: string }[] = [];
+    for (const message of messages) {
+      try {
+        ticks.push(decodeTick(message.value));
+      } catch (error) {
+        if (!(error instanceof InvalidTickError)) throw error;
+        rejected.push({ message, reason: error.reason });
+      }
+    }
+    deps.metrics.consumed += messages.length;
+
+    if (rejected.length > 0) {
+      await untilWritten("dlq", () => deps.deadLetters.send(rejected), ctx);
+      deps.metrics.deadLettered += rejected.length;
+      for (const { message, reason } of rejected)
+        deps.log.warn("message sent to DLQ", {
+          partition: message.partition,
+          offset: message.offset,
+          key: message.key,
+          reason,
+        });
+    }
+
+    // History first: if the process dies between the two writes, the replay fixes the cache, never the reverse.
+    const { inserted } = await untilWritten("history", () => deps.history.upsert(ticks), ctx);
+    const { updated } = await untilWritten("cache", () => deps.cache.putIfNewer(ticks), ctx);
+
+    deps.metrics.written += inserted;
+    deps.metrics.duplicates += ticks.length - inserted;
+    deps.metrics.batches++;
+    deps.metrics.lastBatchMs = now() - started;
+    for (const tick of ticks)
+      deps.metrics.lastTickAt = Math.max(deps.metrics.lastTickAt ?? 0, tickTime(tick));
+
+    const outcome = {
+      valid: ticks.length,
+      invalid: rejected.length,
+      inserted,
+      duplicates: ticks.length - inserted,
+      cacheUpdated: updated,
+    };
+    deps.log.info("batch", { ...outcome, partition: messages[0]?.partition, ms: deps.metrics.lastBatchMs });
+    return outcome;
+  };
+}

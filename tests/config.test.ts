@@ -1,0 +1,97 @@
+import { describe, expect, test } from "bun:test";
+import { loadConfig } from "../lib/config.ts";
+import { ConfigError } from "../lib/errors.ts";
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  test("applies the seed's defaults to an empty environment", () => {
+    const config = loadConfig({});
+    expect(config.kafka).toBeNull();
+    expect(config.fetchIntervalMs).toBe(600_000);
+    expect(config.assets).toEqual(["beldex"]);
+    expect(config.currencies).toEqual(["usd"]);
+    expect(config.coingecko.plan).toBe("public");
+    expect(config.port).toBe(8080);
+  });
+
+  test("reads a seed-style Redpanda Cloud .env: several brokers, SCRAM over TLS by default", () => {
+    const config = loadConfig({
+      KAFKA_BROKERS: "seed-1.cloud.redpanda.com:9092, seed-2.cloud.redpanda.com:9092",
+      KAFKA_USERNAME: "belly",
+      KAFKA_PASSWORD: "s3cret-pass",
+      FETCH_INTERVAL: "60",
+    });
+    expect(config.kafka).toMatchObject({
+      brokers: ["seed-1.cloud.redpanda.com:9092", "seed-2.cloud.redpanda.com:9092"],
+      topic: "belly-price",
+      dlqTopic: "belly-price.dlq",
+      group: "belly-consumers",
+      ssl: true,
+      sasl: { mechanism: "scram-sha-256", username: "belly", password: "s3cret-pass" },
+    });
+    expect(config.fetchIntervalMs).toBe(60_000);
+    expect(config.secrets).toContain("s3cret-pass");
+  });
+
+  test("lets KAFKA_SSL=false and KAFKA_SASL_MECHANISM override the defaults", () => {
+    const config = loadConfig({
+      KAFKA_BROKERS: "127.0.0.1:9092",
+      KAFKA_USERNAME: "u",
+      KAFKA_PASSWORD: "p",
+      KAFKA_SASL_MECHANISM: "SCRAM-SHA-512",
+      KAFKA_SSL: "false",
+    });
+    expect(config.kafka?.ssl).toBe(false);
+    expect(config.kafka?.sasl?.mechanism).toBe("scram-sha-512");
+  });
+
+  test("normalises asset and currency lists", () => {
+    const config = loadConfig({ ASSETS: " Beldex,bitcoin ,, bitcoin", VS_CURRENCIES: "USD,eur" });
+    expect(config.assets).toEqual(["beldex", "bitcoin"]);
+    expect(config.currencies).toEqual(["usd", "eur"]);
+  });
+
+  test("reports one line per bad variable, naming it and what it expects", () => {
+    const lines = problems({
+      KAFKA_BROKERS: "not a broker",
+      FETCH_INTERVAL: "ten",
+      PORT: "70000",
+      KAFKA_SASL_MECHANISM: "gssapi",
+      LOG_LEVEL: "loud",
+    });
+    expect(lines).toHaveLength(5);
+    for (const name of ["KAFKA_BROKERS", "FETCH_INTERVAL", "PORT", "KAFKA_SASL_MECHANISM", "LOG_LEVEL"])
+      expect(lines.some((line) => line.startsWith(`${name}: expected`))).toBe(true);
+  });
+
+  test("never echoes a secret value in its error", () => {
+    const lines = problems({ KAFKA_BROKERS: "a:1", KAFKA_PASSWORD: "hunter2-secret" });
+    expect(lines).toEqual(["KAFKA_USERNAME: expected a user name, since KAFKA_PASSWORD is set"]);
+    expect(lines.join()).not.toContain("hunter2-secret");
+  });
+
+  test("asks for a key when a paid CoinGecko plan is chosen", () => {
+    expect(problems({ COINGECKO_PLAN: "pro" })).toEqual([
+      "COINGECKO_API_KEY: expected your CoinGecko key, since COINGECKO_PLAN is pro",
+    ]);
+    expect(loadConfig({ COINGECKO_API_KEY: "CG-x" }).coingecko.plan).toBe("demo");
+  });
+
+  test("rejects a KAFKA_CA_FILE that does not exist", () => {
+    expect(problems({ KAFKA_CA_FILE: "/nonexistent/ca.pem" })[0]).toStartWith("KAFKA_CA_FILE: expected");
+  });
+
+  test("collects passwords inside URLs as secrets", () => {
+    const config = loadConfig({ DATABASE_URL: "postgres://belly:pg-pass-123@127.0.0.1:5432/belly" });
+    expect(config.secrets).toContain("pg-pass-123");
+  });
+});

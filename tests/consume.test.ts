@@ -1,0 +1,152 @@
+import { describe, expect, test } from "bun:test";
+import type { BusMessage, DeadLetters } from "../lib/bus/message.ts";
+import { createMemoryCache } from "../lib/cache/memory.ts";
+import { createMemoryHistory } from "../lib/history/memory.ts";
+import { silentLogger } from "../lib/log.ts";
+import { type BatchContext, createBatchProcessor } from "../lib/pipeline/consume.ts";
+import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
+import type { HistoryStore, LatestCache } from "../lib/ports.ts";
+import { StoppedError } from "../lib/sleep.ts";
+import { asMessages, makeTick } from "./support/ticks.ts";
+
+function memoryDeadLetters(): DeadLetters & { sent: { message: BusMessage; reason: string }[] } {
+  const sent: { message: BusMessage; reason: string }[] = [];
+  return {
+    sent,
+    async send(items) {
+      sent.push(...items);
+    },
+  };
+}
+
+/** Wraps a port so that its writes fail `times` times before they go through. */
+function failing<T extends HistoryStore | LatestCache>(
+  port: T,
+  method: "upsert" | "putIfNewer",
+  times: number,
+): T {
+  let left = times;
+  const original = (port as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[method];
+  if (!original) throw new Error(`no ${method}`);
+  return {
+    ...port,
+    [method]: async (...args: unknown[]) => {
+      if (left-- > 0) throw new Error("connection refused");
+      return original.apply(port, args);
+    },
+  };
+}
+
+function setup(overrides: { history?: HistoryStore; cache?: LatestCache } = {}) {
+  const history = createMemoryHistory();
+  const cache = createMemoryCache();
+  const deadLetters = memoryDeadLetters();
+  const metrics = createConsumerMetrics();
+  const sleeps: number[] = [];
+  const process = createBatchProcessor({
+    history: overrides.history ?? history,
+    cache: overrides.cache ?? cache,
+    deadLetters,
+    log: silentLogger,
+    metrics,
+    sleep: async (ms, signal) => {
+      if (signal?.aborted) throw new StoppedError();
+      sleeps.push(ms);
+    },
+    backoff: { random: () => 0.5 },
+  });
+  const ctx: BatchContext = { signal: new AbortController().signal, heartbeat: async () => {} };
+  return { history, cache, deadLetters, metrics, sleeps, process, ctx };
+}
+
+describe("consumer batch", () => {
+  test("stores every valid tick in the history and the newest per pair in the cache", async () => {
+    const { history, cache, process, ctx, metrics } = setup();
+    const ticks = [
+      makeTick({}, 1),
+      makeTick({}, 3),
+      makeTick({}, 2),
+      makeTick({ currency: "eur", price: 0.065 }, 1),
+    ];
+    const outcome = await process(asMessages(ticks), ctx);
+    expect(outcome).toEqual({ valid: 4, invalid: 0, inserted: 4, duplicates: 0, cacheUpdated: 2 });
+    expect(history.rows.size).toBe(4);
+    expect((await cache.get("beldex", "usd"))?.sourceUpdatedAt).toBe("2026-11-26T18:03:00.000Z");
+    expect(metrics).toMatchObject({ consumed: 4, written: 4, batches: 1 });
+  });
+
+  test("stores a replayed batch once and never moves the latest price backwards", async () => {
+    const { history, cache, process, ctx, metrics } = setup();
+    await process(asMessages([makeTick({}, 5)]), ctx);
+    const outcome = await process(asMessages([makeTick({}, 4), makeTick({}, 5), makeTick({}, 3)]), ctx);
+    expect(outcome.inserted).toBe(2);
+    expect(outcome.duplicates).toBe(1);
+    expect(history.rows.size).toBe(3);
+    expect((await cache.get("beldex", "usd"))?.sourceUpdatedAt).toBe("2026-11-26T18:05:00.000Z");
+    expect(metrics.duplicates).toBe(1);
+  });
+
+  test("drops a message that fails validation into the DLQ with its reason and stores the rest", async () => {
+    const { history, deadLetters, process, ctx, metrics } = setup();
+    const outcome = await process(
+      asMessages([makeTick({}, 1), "{oops", JSON.stringify({ ...makeTick(), price: -3 }), makeTick({}, 2)]),
+      ctx,
+    );
+    expect(outcome).toMatchObject({ valid: 2, invalid: 2, inserted: 2 });
+    expect(history.rows.size).toBe(2);
+    expect(deadLetters.sent.map((item) => item.message.offset)).toEqual(["1", "2"]);
+    expect(deadLetters.sent[0]?.reason).toMatch(/not JSON/);
+    expect(deadLetters.sent[1]?.reason).toMatch(/price/);
+    expect(metrics.deadLettered).toBe(2);
+  });
+
+  test("retries a failing history with growing backoff and returns only once it is written", async () => {
+    const base = createMemoryHistory();
+    const { process, ctx, sleeps, metrics } = setup({ history: failing(base, "upsert", 3) });
+    const outcome = await process(asMessages([makeTick()]), ctx);
+    expect(outcome.inserted).toBe(1);
+    expect(base.rows.size).toBe(1);
+    expect(sleeps).toEqual([250, 500, 1000]);
+    expect(metrics.sinkErrors).toBe(3);
+    expect(metrics.sinkDown).toBe(false);
+  });
+
+  test("does not touch the cache before the history is written", async () => {
+    const history = failing(createMemoryHistory(), "upsert", 1);
+    const cache = createMemoryCache();
+    const writes: string[] = [];
+    const { process, ctx } = setup({
+      history: {
+        ...history,
+        upsert: (ticks) => {
+          writes.push("history");
+          return history.upsert(ticks);
+        },
+      },
+      cache: {
+        ...cache,
+        putIfNewer: (ticks) => {
+          writes.push("cache");
+          return cache.putIfNewer(ticks);
+        },
+      },
+    });
+    await process(asMessages([makeTick()]), ctx);
+    expect(writes).toEqual(["history", "history", "cache"]);
+  });
+
+  test("gives up without finishing when stopped during a sink outage, so the batch stays uncommitted", async () => {
+    const { process, metrics } = setup({ history: failing(createMemoryHistory(), "upsert", 1_000) });
+    const controller = new AbortController();
+    let beats = 0;
+    const running = process(asMessages([makeTick()]), {
+      signal: controller.signal,
+      heartbeat: async () => {
+        if (++beats === 5) controller.abort();
+      },
+    });
+    await expect(running).rejects.toBeInstanceOf(StoppedError);
+    expect(metrics.batches).toBe(0);
+    expect(metrics.sinkDown).toBe(true);
+  });
+});

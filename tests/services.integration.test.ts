@@ -4,8 +4,31 @@ import { RedisClient } from "bun";
 import { latestKey, PAIRS_KEY } from "../lib/cache/latest-script.ts";
 import { createRedisCache } from "../lib/cache/redis.ts";
 import { createPostgresHistory, migratePostgres } from "../lib/history/postgres.ts";
+import { cacheContract } from "./contracts/cache-contract.ts";
+import { historyContract } from "./contracts/history-contract.ts";
 import { createTestDatabase, useStack } from "./support/stack.ts";
 import { makeTick } from "./support/ticks.ts";
+
+historyContract("Postgres (Bun.sql)", async () => {
+  const db = await createTestDatabase("contract");
+  await migratePostgres(db.url);
+  return { store: createPostgresHistory(db.url), dispose: () => db.drop() };
+});
+
+cacheContract("Redis (Bun's client)", async () => {
+  const cache = createRedisCache((await useStack()).redisUrl);
+  return {
+    cache,
+    dispose: async (assets) => {
+      for (const asset of assets) {
+        const pairs = (await cache.pairs()).filter((p) => p.asset === asset);
+        for (const { currency } of pairs) await cache.client.del(latestKey(asset, currency));
+        if (pairs.length)
+          await cache.client.send("SREM", [PAIRS_KEY, ...pairs.map((p) => `${asset}:${p.currency}`)]);
+      }
+    },
+  };
+});
 
 describe("Postgres history", () => {
   let db: { url: string; drop(): Promise<void> };
@@ -23,25 +46,6 @@ describe("Postgres history", () => {
 
   test("migrating twice is a no-op", async () => {
     expect(await migratePostgres(db.url)).toEqual([]);
-  });
-
-  test("inserts a batch in one statement and ignores ticks it already holds", async () => {
-    const batch = [makeTick({}, 1), makeTick({}, 2), makeTick({ currency: "eur" }, 1)];
-    expect(await history.upsert(batch)).toEqual({ inserted: 3 });
-    expect(await history.upsert([...batch, makeTick({}, 3)])).toEqual({ inserted: 1 });
-    const [{ count }] = await history.sql`select count(*)::int as count from price_history`;
-    expect(count).toBe(4);
-  });
-
-  test("keeps full precision of small prices and reads ticks back newest first", async () => {
-    const tick = makeTick(
-      { asset: "tiny", price: 0.000000123456789, marketCap: null, change24hPct: -0.5 },
-      7,
-    );
-    await history.upsert([tick, makeTick({ asset: "tiny", price: 0.0000002 }, 6)]);
-    const recent = await history.recent("tiny", "usd", 10);
-    expect(recent).toHaveLength(2);
-    expect(recent[0]).toEqual(tick);
   });
 
   test("refuses to store a non-positive price even if one got past validation", async () => {
@@ -76,31 +80,9 @@ describe("Redis latest cache", () => {
     await cache.close();
   });
 
-  test("keeps the newest tick per pair and never moves backwards", async () => {
-    expect(await cache.putIfNewer([makeTick({ asset }, 2), makeTick({ asset, currency: "eur" }, 1)])).toEqual(
-      {
-        updated: 2,
-      },
-    );
-    expect(await cache.putIfNewer([makeTick({ asset }, 1)])).toEqual({ updated: 0 });
-    expect(await cache.putIfNewer([makeTick({ asset }, 2)])).toEqual({ updated: 0 });
-    expect((await cache.get(asset, "usd"))?.sourceUpdatedAt).toBe("2026-11-26T18:02:00.000Z");
-    expect(await cache.putIfNewer([makeTick({ asset }, 4), makeTick({ asset }, 3)])).toEqual({ updated: 1 });
-    expect((await cache.get(asset, "usd"))?.sourceUpdatedAt).toBe("2026-11-26T18:04:00.000Z");
-  });
-
-  test("records every pair it has seen", async () => {
-    const pairs = await cache.client.send("SMEMBERS", [PAIRS_KEY]);
-    expect(pairs).toEqual(expect.arrayContaining([`${asset}:usd`, `${asset}:eur`]));
-  });
-
   test("reloads its script after Redis forgot it", async () => {
     await cache.client.send("SCRIPT", ["FLUSH"]);
     expect(await cache.putIfNewer([makeTick({ asset }, 9)])).toEqual({ updated: 1 });
-  });
-
-  test("returns null for a pair it has never seen", async () => {
-    expect(await cache.get(asset, "jpy")).toBeNull();
   });
 
   test("fails with a hint when Redis cannot be reached", async () => {

@@ -55,3 +55,14 @@ export function scriptArguments(ticks: Tick[]): { keys: string[]; args: string[]
   }
   return { keys, args };
 }
+
+/** Parses `asset:currency` members of the pairs set and sorts them by asset, then currency. */
+export function sortPairs(members: string[]): { asset: string; currency: string }[] {
+  return members
+    .map((member) => {
+      const cut = member.lastIndexOf(":");
+      return { asset: member.slice(0, cut), currency: member.slice(cut + 1) };
+    })
+    .filter((pair) => pair.asset && pair.currency)
+    .sort((a, b) => a.asset.localeCompare(b.asset) || a.currency.localeCompare(b.currency));
+}

@@ -1,7 +1,7 @@
 import type { LatestCache } from "../ports.ts";
 import type { Tick } from "../tick.ts";
 import { tickKey, tickTime } from "../tick.ts";
-import { newestPerPair } from "./latest-script.ts";
+import { newestPerPair, sortPairs } from "./latest-script.ts";
 
 /**
  * Latest cache in process memory, with the same write-if-newer rule as Redis; for tests and zero-setup runs.
@@ -25,6 +25,10 @@ export function createMemoryCache(): LatestCache & { entries: Map<string, Tick> 
     async get(asset, currency) {
       return entries.get(tickKey({ asset, currency })) ?? null;
     },
+    async pairs() {
+      return sortPairs([...entries.keys()]);
+    },
+    async ping() {},
     async close() {},
   };
 }

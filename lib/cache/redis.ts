@@ -2,7 +2,14 @@ import { RedisClient } from "bun";
 import { SinkError } from "../errors.ts";
 import type { LatestCache } from "../ports.ts";
 import { parseTick } from "../tick.ts";
-import { latestKey, newestPerPair, PUT_IF_NEWER_SCRIPT, scriptArguments } from "./latest-script.ts";
+import {
+  latestKey,
+  newestPerPair,
+  PAIRS_KEY,
+  PUT_IF_NEWER_SCRIPT,
+  scriptArguments,
+  sortPairs,
+} from "./latest-script.ts";
 
 function hintFor(error: unknown): string | undefined {
   const message = error instanceof Error ? error.message : String(error);
@@ -57,6 +64,20 @@ export function createRedisCache(url: string): LatestCache & { client: RedisClie
         throw sinkError("read latest", cause);
       }
       return raw ? parseTick(JSON.parse(raw)) : null;
+    },
+    async pairs() {
+      try {
+        return sortPairs((await client.smembers(PAIRS_KEY)) as string[]);
+      } catch (cause) {
+        throw sinkError("read pairs", cause);
+      }
+    },
+    async ping() {
+      try {
+        await client.ping();
+      } catch (cause) {
+        throw sinkError("ping", cause);
+      }
     },
     async close() {
       client.close();

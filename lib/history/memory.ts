@@ -1,6 +1,7 @@
 import type { HistoryStore } from "../ports.ts";
 import type { Tick } from "../tick.ts";
 import { tickIdentity, tickTime } from "../tick.ts";
+import { candlesOf, inRange, rangeLimit } from "./candles.ts";
 
 /**
  * History store in process memory, idempotent on the tick identity like the real ones; for unit tests.
@@ -27,6 +28,17 @@ export function createMemoryHistory(): HistoryStore & { rows: Map<string, Tick> 
         .sort((a, b) => tickTime(b) - tickTime(a))
         .slice(0, limit);
     },
+    async range(query) {
+      const hits = [...rows.values()].filter((tick) => inRange(tick, query));
+      return hits.sort((a, b) => tickTime(a) - tickTime(b)).slice(-rangeLimit(query));
+    },
+    async candles(query) {
+      return candlesOf(
+        [...rows.values()].filter((tick) => inRange(tick, query)),
+        query.interval,
+      );
+    },
+    async ping() {},
     async close() {},
   };
 }

@@ -1,7 +1,8 @@
 import { SQL } from "bun";
 import { SinkError } from "../errors.ts";
-import type { HistoryStore } from "../ports.ts";
+import { CANDLE_INTERVALS, type HistoryStore } from "../ports.ts";
 import type { Tick } from "../tick.ts";
+import { rangeLimit } from "./candles.ts";
 import { MIGRATIONS, SUPABASE_ROLES_SQL } from "./migrations.ts";
 
 /** A row of price_history as Postgres returns it (numerics come back as strings). */
@@ -109,6 +110,57 @@ export function createPostgresHistory(
         return rows.map(rowToTick);
       } catch (cause) {
         throw sinkError("select from price_history", cause);
+      }
+    },
+    async range(query) {
+      const from = query.from ?? new Date(0);
+      const to = query.to ?? new Date(8.64e15);
+      try {
+        const rows: Row[] = await sql`
+          select * from (
+            select * from price_history
+            where asset = ${query.asset} and currency = ${query.currency}
+              and source_updated_at >= ${from} and source_updated_at < ${to}
+            order by source_updated_at desc limit ${rangeLimit(query)}
+          ) newest order by source_updated_at`;
+        return rows.map(rowToTick);
+      } catch (cause) {
+        throw sinkError("select range from price_history", cause);
+      }
+    },
+    async candles(query) {
+      const from = query.from ?? new Date(0);
+      const to = query.to ?? new Date(8.64e15);
+      const width = `${CANDLE_INTERVALS[query.interval] / 1000} seconds`;
+      try {
+        const rows: { start: Date; open: string; high: string; low: string; close: string; count: number }[] =
+          await sql`
+          select date_bin(${width}::interval, source_updated_at, timestamptz '1970-01-01 00:00:00+00') as start,
+                 (array_agg(price order by source_updated_at))[1] as open,
+                 max(price) as high, min(price) as low,
+                 (array_agg(price order by source_updated_at desc))[1] as close,
+                 count(*)::int as count
+          from price_history
+          where asset = ${query.asset} and currency = ${query.currency}
+            and source_updated_at >= ${from} and source_updated_at < ${to}
+          group by 1 order by 1`;
+        return rows.map((row) => ({
+          start: new Date(row.start).toISOString(),
+          open: Number(row.open),
+          high: Number(row.high),
+          low: Number(row.low),
+          close: Number(row.close),
+          count: row.count,
+        }));
+      } catch (cause) {
+        throw sinkError("candles from price_history", cause);
+      }
+    },
+    async ping() {
+      try {
+        await sql`select 1 from price_history limit 1`;
+      } catch (cause) {
+        throw sinkError("ping", cause);
       }
     },
     async close() {

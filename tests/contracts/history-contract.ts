@@ -1,0 +1,113 @@
+// One behaviour for every history store: run by each adapter's test file with its own factory.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { HistoryStore } from "../../lib/ports.ts";
+import { makeTick } from "../support/ticks.ts";
+
+/** A store under test and how to dispose of it (drop its database, delete its file). */
+export interface HistoryUnderTest {
+  store: HistoryStore;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Declares the history-store contract for one adapter. Each run uses its own asset names, so stores that
+ * share a database with other tests stay independent.
+ * @example historyContract("Postgres", async () => ({ store, dispose }));
+ */
+export function historyContract(name: string, create: () => Promise<HistoryUnderTest>) {
+  describe(`history store contract: ${name}`, () => {
+    let subject: HistoryUnderTest;
+    const asset = `h${crypto.randomUUID().slice(0, 8)}`;
+    const at = (minute: number, price: number, currency = "usd") =>
+      makeTick({ asset, currency, price }, minute);
+
+    beforeAll(async () => {
+      subject = await create();
+    });
+    afterAll(async () => {
+      await subject?.store.close();
+      await subject?.dispose();
+    });
+
+    test("answers a ping", async () => {
+      await subject.store.ping();
+    });
+
+    test("stores a batch and counts only new ticks on a replay", async () => {
+      const batch = [at(0, 1), at(1, 2), at(2, 3), at(0, 5, "eur")];
+      expect(await subject.store.upsert(batch)).toEqual({ inserted: 4 });
+      expect(await subject.store.upsert([...batch, at(3, 4)])).toEqual({ inserted: 1 });
+      expect(await subject.store.upsert([])).toEqual({ inserted: 0 });
+    });
+
+    test("keeps the first stored version of a tick identity", async () => {
+      await subject.store.upsert([{ ...at(0, 999) }]);
+      expect((await subject.store.recent(asset, "usd", 10)).find((t) => t.price === 999)).toBeUndefined();
+    });
+
+    test("reads recent ticks newest first, every field intact", async () => {
+      const recent = await subject.store.recent(asset, "usd", 2);
+      expect(recent).toEqual([at(3, 4), at(2, 3)]);
+    });
+
+    test("round-trips small prices, null metrics and negative changes exactly", async () => {
+      const tick = { ...at(30, 0.000000123456789), marketCap: null, volume24h: 0, change24hPct: -12.3456789 };
+      await subject.store.upsert([tick]);
+      expect((await subject.store.recent(asset, "usd", 1))[0]).toEqual(tick);
+    });
+
+    test("reads a window oldest first, from inclusive and to exclusive", async () => {
+      const ticks = await subject.store.range({
+        asset,
+        currency: "usd",
+        from: new Date(at(1, 0).sourceUpdatedAt),
+        to: new Date(at(3, 0).sourceUpdatedAt),
+      });
+      expect(ticks.map((t) => t.price)).toEqual([2, 3]);
+    });
+
+    test("keeps the most recent ticks of a window when a limit cuts it", async () => {
+      const ticks = await subject.store.range({ asset, currency: "usd", limit: 2 });
+      expect(ticks.map((t) => t.sourceUpdatedAt)).toEqual([
+        at(3, 0).sourceUpdatedAt,
+        at(30, 0).sourceUpdatedAt,
+      ]);
+    });
+
+    test("returns nothing for a pair it has never seen", async () => {
+      expect(await subject.store.range({ asset, currency: "jpy" })).toEqual([]);
+      expect(await subject.store.recent(asset, "jpy")).toEqual([]);
+    });
+
+    test("computes OHLC candles on UTC boundaries", async () => {
+      const candles = await subject.store.candles({ asset, currency: "usd", interval: "5m" });
+      expect(candles).toEqual([
+        { start: "2026-11-26T18:00:00.000Z", open: 1, high: 4, low: 1, close: 4, count: 4 },
+        {
+          start: "2026-11-26T18:30:00.000Z",
+          open: 0.000000123456789,
+          high: 0.000000123456789,
+          low: 0.000000123456789,
+          close: 0.000000123456789,
+          count: 1,
+        },
+      ]);
+      const hourly = await subject.store.candles({
+        asset,
+        currency: "usd",
+        interval: "1h",
+        from: new Date(at(1, 0).sourceUpdatedAt),
+      });
+      expect(hourly).toEqual([
+        {
+          start: "2026-11-26T18:00:00.000Z",
+          open: 2,
+          high: 4,
+          low: 0.000000123456789,
+          close: 0.000000123456789,
+          count: 4,
+        },
+      ]);
+    });
+  });
+}

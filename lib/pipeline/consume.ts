@@ -18,6 +18,8 @@ export interface ConsumeDeps {
   backoff?: BackoffOptions;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
+  /** Called with the batch's valid ticks once both sinks hold them (live updates of the status page). */
+  onWritten?: (ticks: Tick[]) => void;
 }
 
 /** Per-batch hooks from the bus: stop signal and a heartbeat that keeps the group membership alive. */
@@ -115,6 +117,7 @@ export function createBatchProcessor(deps: ConsumeDeps) {
       cacheUpdated: updated,
     };
     deps.log.info("batch", { ...outcome, partition: messages[0]?.partition, ms: deps.metrics.lastBatchMs });
+    if (ticks.length > 0) deps.onWritten?.(ticks);
     return outcome;
   };
 }

@@ -1,0 +1,53 @@
+import type { Kafka } from "kafkajs";
+import type { KafkaConfig } from "../config.ts";
+import { describeError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+
+/** Consumer lag, sampled in the background: messages on the topic not yet committed by the group. */
+export interface LagProbe {
+  /** The last sampled lag, or null before the first sample or while sampling fails. */
+  current(): number | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Samples the group's lag every `everyMs` (default 15 s) with one admin connection: end offsets minus
+ * committed offsets, summed over partitions. Failures only log: lag is for display, never for correctness.
+ * @example const lag = startLagProbe(kafka, config.kafka, log);
+ */
+export function startLagProbe(kafka: Kafka, config: KafkaConfig, log: Logger, everyMs = 15_000): LagProbe {
+  const admin = kafka.admin();
+  let lag: number | null = null;
+  let connected: Promise<void> | null = null;
+  let warned = false;
+  const sample = async () => {
+    try {
+      connected ??= admin.connect();
+      await connected;
+      const ends = await admin.fetchTopicOffsets(config.topic);
+      const [committed] = await admin.fetchOffsets({ groupId: config.group, topics: [config.topic] });
+      let total = 0n;
+      for (const end of ends) {
+        const mine = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? "-1";
+        const from = mine === "-1" ? BigInt(end.low) : BigInt(mine);
+        if (BigInt(end.high) > from) total += BigInt(end.high) - from;
+      }
+      lag = Number(total);
+      warned = false;
+    } catch (error) {
+      lag = null;
+      connected = null;
+      if (!warned) log.warn("could not sample consumer lag", { error: describeError(error) });
+      warned = true;
+    }
+  };
+  void sample();
+  const timer = setInterval(() => void sample(), everyMs);
+  return {
+    current: () => lag,
+    async stop() {
+      clearInterval(timer);
+      await admin.disconnect().catch(() => {});
+    },
+  };
+}

@@ -1,10 +1,43 @@
-# Runtime image for both process groups (fly.toml picks the command per group).
-FROM oven/bun:1.4.5-slim
-WORKDIR /app
+# syntax=docker/dockerfile:1
+# Two single-file executables on a distroless base: no Bun, no node_modules, no shell in the runtime image.
+# fly.toml picks the command per process group (/app/belly-producer, /app/belly-consumer); the default CMD is
+# the consumer. Build: `docker build -t belly-stream .`; the binaries match the builder's architecture.
+
+# --- build: install the runtime dependencies and compile both entries -------------------------------------
+FROM oven/bun:1.4.5 AS build
+WORKDIR /src
+
+# The project locks with npm's package-lock.json; Bun 1.4 reads it in memory under --frozen-lockfile (and fails
+# when package.json disagrees with it), so the versions are exactly those `npm ci` would install.
+# Dev dependencies (TypeScript, Biome, the bun npm package) are not needed: Bun.build only bundles runtime code.
 COPY package.json package-lock.json bunfig.toml ./
-RUN bun install --production --frozen-lockfile --ignore-scripts
+RUN --mount=type=cache,target=/root/.bun/install/cache \
+    bun install --production --frozen-lockfile --ignore-scripts
+
 COPY tsconfig.json producer.ts consumer.ts ./
 COPY lib ./lib
 COPY supabase ./supabase
-USER bun
-CMD ["bun", "run", "consumer.ts"]
+COPY scripts/build.ts ./scripts/build.ts
+RUN bun run scripts/build.ts --outdir /out
+
+# Smoke test away from the sources: given nothing but a bad LOG_LEVEL, each binary must start and stop at
+# config validation (exit 2), which proves it carries its runtime and every module it imports.
+RUN mkdir -p /out/data /smoke && cd /smoke && \
+    for bin in belly-producer belly-consumer; do \
+      code=0; env -i LOG_LEVEL=smoke-test "/out/$bin" >/dev/null 2>&1 || code=$?; \
+      if [ "$code" -ne 2 ]; then echo "$bin exited $code on a config error, expected 2"; exit 1; fi; \
+    done
+
+# --- runtime: glibc, CA certificates, tzdata and a non-root user (uid 65532), nothing else -------------------
+FROM gcr.io/distroless/base-debian12:nonroot
+WORKDIR /app
+COPY --from=build /out/belly-producer /out/belly-consumer /app/
+# A writable place for the SQLite history of the zero-infrastructure mode (mount a volume here to keep it).
+COPY --from=build --chown=nonroot:nonroot /out/data /app/data
+
+ENV PORT=8080
+EXPOSE 8080
+# The consumer finishes or abandons its batch, uncommitted, on SIGTERM; fly.toml sends the same signal.
+STOPSIGNAL SIGTERM
+USER nonroot
+CMD ["/app/belly-consumer"]

@@ -53,6 +53,8 @@ export interface TickContext {
   currencies: readonly string[];
   /** ISO time of the fetch, the same for every tick of one fetch. */
   fetchedAt: string;
+  /** The ticks' `source`. Default "coingecko"; "demo" for the built-in fake, so demo data never passes as real. */
+  source?: string;
 }
 
 /**
@@ -67,7 +69,7 @@ export function toFetchResult(body: SimplePriceBody, context: TickContext): Fetc
   for (const asset of context.assets) {
     const entry: unknown = Object.hasOwn(body, asset) ? body[asset] : undefined;
     for (const currency of context.currencies) {
-      const outcome = toTick(asset, currency, entry, context.fetchedAt);
+      const outcome = toTick(asset, currency, entry, context.fetchedAt, context.source ?? COINGECKO_SOURCE);
       if (typeof outcome === "string") skipped.push({ asset, currency, reason: outcome });
       else ticks.push(outcome);
     }
@@ -76,7 +78,7 @@ export function toFetchResult(body: SimplePriceBody, context: TickContext): Fetc
 }
 
 /** One pair as a tick, or the reason it is skipped. */
-function toTick(asset: string, currency: string, value: unknown, fetchedAt: string): Tick | string {
+function toTick(asset: string, currency: string, value: unknown, fetchedAt: string, source: string): Tick | string {
   if (value === null || typeof value !== "object" || Array.isArray(value))
     return value === undefined ? "unknown id" : "entry not an object";
   const entry = value as Record<string, unknown>;
@@ -104,7 +106,7 @@ function toTick(asset: string, currency: string, value: unknown, fetchedAt: stri
       change24hPct: metric(entry[`${currency}_24h_change`]),
       sourceUpdatedAt: new Date(updatedMs).toISOString(),
       fetchedAt,
-      source: COINGECKO_SOURCE,
+      source,
     });
   } catch (error) {
     if (error instanceof InvalidTickError) return error.reason;

@@ -68,6 +68,8 @@ export interface CoinGeckoOptions {
   sleep?: Sleep;
   /** Jitter source in [0, 1). Default Math.random. */
   random?: () => number;
+  /** The ticks' `source` field. Default "coingecko"; the demo mode says "demo". */
+  sourceName?: string;
 }
 
 /**
@@ -220,7 +222,7 @@ export function createCoinGeckoSource(options: CoinGeckoOptions): PriceSource {
       if (!(error instanceof SourceError)) throw error;
       throw fail("body", error.message, { cause: error.cause, status: error.status });
     }
-    return toFetchResult(body, { assets, currencies, fetchedAt: now().toISOString() });
+    return toFetchResult(body, { assets, currencies, fetchedAt: now().toISOString(), source: options.sourceName });
   };
 
   const shouldRetry = (error: unknown, attempt: number): boolean => {

@@ -1,0 +1,159 @@
+// fly.toml as Fly reads it: process groups on the compiled binaries, the HTTP service and its checks on the
+// consumer only, graceful stops, and a check for each group.
+import { describe, expect, test } from "bun:test";
+import { BINARIES } from "../scripts/build.ts";
+
+interface Check {
+  processes?: string[];
+  type?: string;
+  port?: number;
+  method?: string;
+  path?: string;
+  grace_period?: string;
+  interval?: string;
+  timeout?: string;
+}
+
+interface FlyConfig {
+  app: string;
+  kill_signal?: string;
+  kill_timeout?: number | string;
+  build?: { dockerfile?: string };
+  env?: Record<string, unknown>;
+  processes: Record<string, string>;
+  http_service?: {
+    processes?: string[];
+    internal_port?: number;
+    force_https?: boolean;
+    auto_stop_machines?: string | boolean;
+    auto_start_machines?: boolean;
+    min_machines_running?: number;
+    checks?: Check[];
+  };
+  checks?: Record<string, Check>;
+  vm?: { processes?: string[]; size?: string; memory?: string }[];
+}
+
+const config = Bun.TOML.parse(
+  await Bun.file(new URL("../fly.toml", import.meta.url)).text(),
+) as unknown as FlyConfig;
+
+/** Fly reads kill_timeout as seconds, or as a Go duration string such as "60s" or "1m". */
+function seconds(value: number | string | undefined): number {
+  if (typeof value === "number") return value;
+  const match = /^(\d+)(s|m)$/.exec(value ?? "");
+  if (!match) return Number.NaN;
+  return Number(match[1]) * (match[2] === "m" ? 60 : 1);
+}
+
+/** "15s" -> 15000; Fly reads a bare number as milliseconds. */
+function ms(value: string | undefined): number {
+  const match = /^(\d+)(ms|s|m)?$/.exec(value ?? "");
+  if (!match) return Number.NaN;
+  return Number(match[1]) * ({ ms: 1, s: 1_000, m: 60_000 }[match[2] ?? "ms"] ?? Number.NaN);
+}
+
+describe("fly.toml", () => {
+  test("names the app and builds the Dockerfile", () => {
+    expect(config.app).toBe("belly-stream");
+    expect(config.build?.dockerfile).toBe("Dockerfile");
+  });
+
+  test("runs the producer and the consumer binaries as two process groups", () => {
+    expect(config.processes).toEqual({ producer: "/app/belly-producer", consumer: "/app/belly-consumer" });
+    // The commands name exactly the executables that scripts/build.ts makes.
+    expect(
+      Object.values(config.processes)
+        .map((command) => command.replace("/app/", ""))
+        .sort(),
+    ).toEqual(BINARIES.map((binary) => binary.name).sort());
+  });
+
+  test("binds the HTTP service to the consumer only, always on", () => {
+    const service = config.http_service;
+    expect(service?.processes).toEqual(["consumer"]);
+    expect(service?.internal_port).toBe(8080);
+    expect(service?.force_https).toBe(true);
+    expect(service?.auto_stop_machines).toBe("off");
+    expect(service?.auto_start_machines).toBe(true);
+    expect(service?.min_machines_running).toBeGreaterThanOrEqual(1);
+    expect(String(config.env?.PORT)).toBe(String(service?.internal_port));
+  });
+
+  test("checks the consumer's /healthz through the service, within sane timings", () => {
+    const checks = config.http_service?.checks ?? [];
+    expect(checks.map((check) => `${check.method} ${check.path}`)).toEqual(["GET /healthz"]);
+    for (const check of checks) {
+      expect(ms(check.timeout)).toBeLessThan(ms(check.interval));
+      expect(ms(check.grace_period)).toBeGreaterThanOrEqual(5_000);
+    }
+  });
+
+  test("watches the consumer's /readyz and the producer's health with top-level checks, one group each", () => {
+    const checks = Object.values(config.checks ?? {});
+    const forGroup = (group: string) => checks.filter((check) => check.processes?.includes(group));
+    expect(forGroup("consumer").map((check) => check.path)).toEqual(["/readyz"]);
+    expect(forGroup("producer").map((check) => check.path)).toEqual(["/healthz"]);
+    for (const check of checks) {
+      expect(check.processes).toHaveLength(1);
+      expect(check.type).toBe("http");
+      expect(check.port).toBe(8080);
+      expect(ms(check.timeout)).toBeLessThan(ms(check.interval));
+    }
+  });
+
+  test("stops with SIGTERM and waits longer than a batch before SIGKILL", () => {
+    expect(config.kill_signal).toBe("SIGTERM");
+    // The consumer's sink retries back off up to 30 s; Fly allows at most 300 s.
+    expect(seconds(config.kill_timeout)).toBeGreaterThan(30);
+    expect(seconds(config.kill_timeout)).toBeLessThanOrEqual(300);
+  });
+
+  test("sizes each process group's machines", () => {
+    for (const group of Object.keys(config.processes)) {
+      const sized = (config.vm ?? []).filter((vm) => vm.processes?.includes(group));
+      expect(sized).toHaveLength(1);
+      expect(sized[0]?.memory).toMatch(/^\d+(mb|gb)$/);
+    }
+  });
+
+  test("keeps secrets out of [env]", () => {
+    const names = Object.keys(config.env ?? {});
+    expect(
+      names.filter((name) => /PASSWORD|TOKEN|KEY|SECRET|DATABASE_URL|REDIS_URL|BROKERS/.test(name)),
+    ).toEqual([]);
+    expect(Object.values(config.env ?? {}).every((value) => typeof value === "string")).toBe(true);
+  });
+});
+
+const dockerfile = await Bun.file(new URL("../Dockerfile", import.meta.url)).text();
+const ignore = (await Bun.file(new URL("../.dockerignore", import.meta.url)).text())
+  .split("\n")
+  .map((line) => line.trim())
+  .filter((line) => line && !line.startsWith("#"));
+
+describe("Dockerfile and .dockerignore", () => {
+  const allowed = ignore.filter((line) => line.startsWith("!")).map((line) => line.slice(1));
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+
+  test("sends only an allow-list as build context, so .env and .stack never leave the machine", () => {
+    expect(ignore[0]).toBe("*");
+    expect(allowed.some((path) => path.startsWith(".env") || path.startsWith(".stack"))).toBe(false);
+  });
+
+  test("lets through every path the build stage copies from the context", () => {
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((match) =>
+      (match[1] ?? "").trim().split(/\s+/).slice(0, -1),
+    );
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources.map((path) => path.replace(/^\.\//, "")))
+      expect(allowed.some((path) => source === path || source.startsWith(`${path}/`))).toBe(true);
+  });
+
+  test("ships both binaries to /app and runs the consumer as non-root by default", () => {
+    for (const binary of BINARIES) expect(runtime).toContain(`/out/${binary.name}`);
+    expect(runtime).toMatch(/^USER nonroot$/m);
+    expect(runtime).toContain('CMD ["/app/belly-consumer"]');
+    expect(runtime).not.toMatch(/^ENTRYPOINT/m);
+  });
+});

@@ -1,32 +1,24 @@
 // Consumer: reads ticks from Kafka in batches, stores each once in the history, keeps the latest per pair in
-// the cache, and commits only after both writes. SIGTERM/SIGINT leave the batch in flight uncommitted.
-import { subscribeKafka } from "./lib/bus/kafka-subscriber.ts";
+// the cache, commits only after both writes, and serves the status page and API on PORT.
+// SIGTERM/SIGINT leave the batch in flight uncommitted. `--migrate` applies the migrations to DATABASE_URL.
 import { configOrExit } from "./lib/config.ts";
 import { createLogger } from "./lib/log.ts";
-import { createBatchProcessor } from "./lib/pipeline/consume.ts";
-import { createConsumerMetrics } from "./lib/pipeline/metrics.ts";
-import { openBus, openCache, openHistory, requireKafka } from "./lib/run/adapters.ts";
+import { openCache, openHistory, requireKafka } from "./lib/run/adapters.ts";
+import { openKafkaConsumerBus } from "./lib/run/consumer-bus.ts";
+import { runConsumerService } from "./lib/run/consumer-service.ts";
+import { runMigrate } from "./lib/run/migrate.ts";
 import { runMain, stopSignal } from "./lib/run/process.ts";
 
 const config = configOrExit();
 const log = createLogger({ level: config.logLevel, secrets: config.secrets, base: { svc: "consumer" } });
+if (process.argv.includes("--migrate")) await runMigrate(config, { optional: true });
 const kafkaConfig = requireKafka(config);
 
 await runMain(log, async () => {
   const signal = stopSignal(log);
-  const history = openHistory(config);
+  const history = openHistory(config, log);
   const cache = openCache(config, log);
-  const metrics = createConsumerMetrics();
-  const { kafka, publisher: deadLetters } = await openBus(kafkaConfig, log);
-  const processBatch = createBatchProcessor({ history, cache, deadLetters, log, metrics });
-  const subscription = await subscribeKafka(kafka, kafkaConfig, processBatch, log);
-  log.info("started", { topic: kafkaConfig.topic, group: kafkaConfig.group });
-  signal.addEventListener("abort", () => void subscription.stop(), { once: true });
-  try {
-    await subscription.done;
-  } finally {
-    await subscription.stop();
-    await Promise.allSettled([deadLetters.close(), history.close(), cache.close()]);
-    log.info("stopped", { ...metrics });
-  }
+  const bus = await openKafkaConsumerBus(kafkaConfig, log);
+  const { port, fetchIntervalMs } = config;
+  await runConsumerService({ bus, history, cache, log, signal, port, fetchIntervalMs });
 });

@@ -5,6 +5,7 @@ import { createLogger } from "./lib/log.ts";
 import { openBus, openSource, requireKafka } from "./lib/run/adapters.ts";
 import { runMain, stopSignal } from "./lib/run/process.ts";
 import { runProducerLoop } from "./lib/run/produce-loop.ts";
+import { serveProducerHealth } from "./lib/run/producer-health.ts";
 
 const config = configOrExit();
 const log = createLogger({ level: config.logLevel, secrets: config.secrets, base: { svc: "producer" } });
@@ -15,9 +16,13 @@ await runMain(log, async () => {
   const signal = stopSignal(log);
   const source = openSource(config, log);
   const { publisher } = await openBus(kafkaConfig, log);
+  const intervalMs = config.fetchIntervalMs;
+  const port = once ? null : config.healthPort;
+  const health = port ? serveProducerHealth({ port, intervalMs, graceMs: 60_000 }) : null;
   try {
-    await runProducerLoop({ source, publisher, log, signal, intervalMs: config.fetchIntervalMs, once });
+    await runProducerLoop({ source, publisher, log, signal, intervalMs, once, onSuccess: health?.succeeded });
   } finally {
+    health?.stop();
     await publisher.close();
   }
 });

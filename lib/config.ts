@@ -37,6 +37,8 @@ export interface Config {
   databaseUrl: string | null;
   logLevel: LogLevel;
   port: number;
+  /** Port of the producer's /healthz (Fly's check), or null for none. */
+  healthPort: number | null;
   /** Every secret value, so that the logger can hide them wherever they appear. */
   secrets: string[];
 }
@@ -136,7 +138,10 @@ const envSchema = z.object({
       .toLowerCase()
       .pipe(z.enum(LOG_LEVELS, LOG_LEVELS.join(", "))),
   ),
-  PORT: optional(z.coerce.number("a TCP port").int().min(1, "1-65535").max(65_535, "1-65535")),
+  PORT: optional(
+    z.coerce.number("a TCP port").int().min(0, "0-65535 (0 picks a free port)").max(65_535, "0-65535"),
+  ),
+  HEALTH_PORT: optional(z.coerce.number("a TCP port").int().min(1, "1-65535").max(65_535, "1-65535")),
 });
 
 /** Seed defaults. */
@@ -237,6 +242,7 @@ export function loadConfig(env: Record<string, string | undefined> = Bun.env): C
     databaseUrl: e.DATABASE_URL ?? null,
     logLevel: e.LOG_LEVEL ?? "info",
     port: e.PORT ?? DEFAULTS.port,
+    healthPort: e.HEALTH_PORT ?? null,
     secrets,
   };
 }

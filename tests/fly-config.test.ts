@@ -97,7 +97,9 @@ describe("fly.toml", () => {
     for (const check of checks) {
       expect(check.processes).toHaveLength(1);
       expect(check.type).toBe("http");
-      expect(check.port).toBe(8080);
+      // Each check probes the port its own process serves: PORT for the consumer, HEALTH_PORT for the producer.
+      const port = check.processes?.includes("producer") ? config.env?.HEALTH_PORT : config.env?.PORT;
+      expect(String(check.port)).toBe(String(port));
       expect(ms(check.timeout)).toBeLessThan(ms(check.interval));
     }
   });

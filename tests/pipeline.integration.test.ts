@@ -91,6 +91,7 @@ beforeAll(async () => {
     // A killed consumer holds its partitions until its session expires: keep that short here.
     KAFKA_SESSION_TIMEOUT_MS: "6000",
     LOG_LEVEL: "info",
+    PORT: "0",
   };
 });
 
@@ -207,10 +208,31 @@ describe("pipeline end to end", () => {
     expect(redelivered).toBeGreaterThan(0);
   });
 
+  test("the consumer's status API serves what the sinks hold", async () => {
+    const running = consumer as EntryProcess;
+    const line = await waitFor("the status page URL", () =>
+      running.logs().find((l) => l.msg === "status page"),
+    );
+    const base = String(line.url);
+    const latestBody = await (await fetch(`${base}api/latest/beldex?currency=usd`)).json();
+    expect(JSON.stringify(latestBody)).toContain(String(fake.getPrice("beldex", "usd")?.price));
+    const history = await (await fetch(`${base}api/history/beldex?currency=usd&limit=1000`)).json();
+    const stored = [...(await storedRows()).keys()].filter((k) => k.startsWith("beldex:usd@"));
+    expect(JSON.stringify(history).match(/"sourceUpdatedAt"/g)?.length).toBe(stored.length);
+    const pairs = await (await fetch(`${base}api/pairs`)).json();
+    expect(JSON.stringify(pairs)).toContain("ethereum");
+    expect((await fetch(`${base}readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}metrics`)).text();
+    expect(metrics).toMatch(/belly_ticks_consumed_total \d+/);
+    expect(metrics).toMatch(/belly_dlq_total 0/);
+    const page = await (await fetch(base)).text();
+    expect(page).toContain("Beldex");
+  });
+
   test("SIGTERM stops the consumer cleanly", async () => {
     const running = consumer as EntryProcess;
     running.proc.kill("SIGTERM");
     expect(await running.exited).toBe(0);
-    expect(running.logs().some((l) => l.msg === "stopped")).toBe(true);
+    expect(running.logs().some((l) => l.msg === "consumer stopped")).toBe(true);
   });
 });

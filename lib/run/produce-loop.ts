@@ -15,10 +15,13 @@ export async function runProducerLoop(deps: {
   signal: AbortSignal;
   intervalMs: number;
   once: boolean;
+  /** Called after each successful cycle (the health server's heartbeat). */
+  onSuccess?: () => void;
 }): Promise<void> {
   const { source, publisher, log, signal } = deps;
   const cycle = async () => {
     await runCycle({ source, publisher, log, signal, requireTicks: deps.once });
+    deps.onSuccess?.();
   };
   if (deps.once) return cycle();
   log.info("producer started", { intervalS: deps.intervalMs / 1000 });

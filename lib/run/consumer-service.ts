@@ -1,0 +1,62 @@
+import type { Logger } from "../log.ts";
+import { createBatchProcessor } from "../pipeline/consume.ts";
+import { createConsumerMetrics } from "../pipeline/metrics.ts";
+import type { HistoryStore, LatestCache } from "../ports.ts";
+import { createStatusApp, createTickFeed, serveStatus } from "../status/app.ts";
+import type { ConsumerBus } from "./consumer-bus.ts";
+
+/**
+ * Runs the consumer until the signal aborts or the bus fails for good: batches into history then cache,
+ * committed after both, with the status page and API served on `port` meanwhile. Closes everything it was
+ * given on the way out.
+ * @example await runConsumerService({ bus, history, cache, log, signal, port: 8080, fetchIntervalMs });
+ */
+export async function runConsumerService(deps: {
+  bus: ConsumerBus;
+  history: HistoryStore;
+  cache: LatestCache;
+  log: Logger;
+  signal: AbortSignal;
+  port: number;
+  fetchIntervalMs: number;
+  demo?: boolean;
+}): Promise<void> {
+  const { bus, history, cache, log, signal } = deps;
+  const metrics = createConsumerMetrics();
+  const feed = createTickFeed();
+  const startedAt = Date.now();
+  const app = createStatusApp({
+    cache,
+    history,
+    log,
+    fetchIntervalMs: deps.fetchIntervalMs,
+    subscribe: feed.subscribe,
+    health: () => ({ metrics, lag: bus.lag(), startedAt, demo: deps.demo ?? false }),
+  });
+  const server = serveStatus(app, deps.port);
+  log.info("status page", { url: `http://127.0.0.1:${server.port}/` });
+  try {
+    const processBatch = createBatchProcessor({
+      history,
+      cache,
+      deadLetters: bus.deadLetters,
+      log,
+      metrics,
+      onWritten: feed.publish,
+    });
+    const subscription = await bus.subscribe(processBatch);
+    log.info("consumer started");
+    const stop = () => void subscription.stop();
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      await subscription.done;
+    } finally {
+      signal.removeEventListener("abort", stop);
+      await subscription.stop();
+    }
+  } finally {
+    await server.stop(true);
+    await Promise.allSettled([bus.close(), history.close(), cache.close()]);
+    log.info("consumer stopped", { ...metrics });
+  }
+}

@@ -213,7 +213,7 @@ describe("pipeline end to end", () => {
     const line = await waitFor("the status page URL", () =>
       running.logs().find((l) => l.msg === "status page"),
     );
-    const base = String(line.url);
+    const base = String(line?.url);
     const latestBody = await (await fetch(`${base}api/latest/beldex?currency=usd`)).json();
     expect(JSON.stringify(latestBody)).toContain(String(fake.getPrice("beldex", "usd")?.price));
     const history = await (await fetch(`${base}api/history/beldex?currency=usd&limit=1000`)).json();

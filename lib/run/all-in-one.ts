@@ -1,0 +1,71 @@
+import { createLocalBus } from "../bus/local.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { TickPublisher } from "../ports.ts";
+import { demoBackfill, demoBook } from "../source/demo-history.ts";
+import { startFakeCoinGecko } from "../source/fake-coingecko.ts";
+import { openBus, openCache, openHistory, openSource } from "./adapters.ts";
+import { type ConsumerBus, localConsumerBus, openKafkaConsumerBus } from "./consumer-bus.ts";
+import { runConsumerService } from "./consumer-service.ts";
+import { runProducerLoop } from "./produce-loop.ts";
+
+/** How often the demo mode polls its fake CoinGecko: often enough to watch the page move. */
+export const DEMO_INTERVAL_MS = 10_000;
+
+/**
+ * The producer loop and the consumer in one process, for a laptop: Kafka when KAFKA_BROKERS is set, else an
+ * in-process bus; the sinks chosen by config (SQLite and memory when nothing is configured). `demo` serves a
+ * built-in CoinGecko fake whose ticks say `source: "demo"` and go to their own SQLite file, and the page
+ * carries a demo banner, so demo data never passes for real prices.
+ * @example await runAllInOne({ config, log, signal, demo: false });
+ */
+export async function runAllInOne(deps: {
+  config: Config;
+  log: Logger;
+  signal: AbortSignal;
+  demo: boolean;
+}): Promise<void> {
+  const { log, signal, demo } = deps;
+  const book = demoBook(deps.config.assets, deps.config.currencies);
+  const fake = demo ? await startFakeCoinGecko({ book, auto: "request" }) : null;
+  const config = demo
+    ? { ...deps.config, fetchIntervalMs: Math.min(deps.config.fetchIntervalMs, DEMO_INTERVAL_MS) }
+    : deps.config;
+  if (fake) log.warn("demo mode: prices come from a built-in fake, not CoinGecko", { url: fake.url });
+
+  let publisher: TickPublisher;
+  let bus: ConsumerBus;
+  if (config.kafka) {
+    publisher = (await openBus(config.kafka, log)).publisher;
+    bus = await openKafkaConsumerBus(config.kafka, log);
+  } else {
+    log.info("no KAFKA_BROKERS: producer and consumer share an in-process bus");
+    const local = createLocalBus();
+    publisher = local.publisher;
+    bus = localConsumerBus(local, log);
+  }
+  const source = openSource(config, log, fake ? { baseUrl: fake.url } : undefined);
+  const history = openHistory(config, log, { demo });
+  const cache = openCache(config, log);
+  const intervalMs = config.fetchIntervalMs;
+  // Through the bus like any tick, so the backfill is stored once however often the demo restarts.
+  if (demo) await publisher.publish(demoBackfill(book, Date.now()));
+  try {
+    await Promise.all([
+      runConsumerService({
+        bus,
+        history,
+        cache,
+        log,
+        signal,
+        port: config.port,
+        fetchIntervalMs: intervalMs,
+        demo,
+      }),
+      runProducerLoop({ source, publisher, log, signal, intervalMs, once: false }),
+    ]);
+  } finally {
+    await publisher.close();
+    await fake?.stop();
+  }
+}

@@ -35,6 +35,8 @@ export interface Config {
   redis: { url: string; token: string | null } | null;
   supabase: { url: string; anonKey: string | null; serviceRoleKey: string | null } | null;
   databaseUrl: string | null;
+  /** SQLite file of the history when neither Supabase nor Postgres is configured; null for the default. */
+  sqlitePath: string | null;
   logLevel: LogLevel;
   port: number;
   /** Port of the producer's /healthz (Fly's check), or null for none. */
@@ -132,6 +134,7 @@ const envSchema = z.object({
   SUPABASE_ANON_KEY: optional(z.string()),
   SUPABASE_SERVICE_ROLE_KEY: optional(z.string()),
   DATABASE_URL: optional(url(["postgres:", "postgresql:"])),
+  SQLITE_PATH: optional(z.string().min(1)),
   LOG_LEVEL: optional(
     z
       .string()
@@ -240,6 +243,7 @@ export function loadConfig(env: Record<string, string | undefined> = Bun.env): C
         }
       : null,
     databaseUrl: e.DATABASE_URL ?? null,
+    sqlitePath: e.SQLITE_PATH ?? null,
     logLevel: e.LOG_LEVEL ?? "info",
     port: e.PORT ?? DEFAULTS.port,
     healthPort: e.HEALTH_PORT ?? null,

@@ -68,7 +68,7 @@ export function openHistory(config: Config, log: Logger, options: { demo?: boole
     });
   }
   if (config.databaseUrl) return createPostgresHistory(config.databaseUrl);
-  const path = options.demo ? DEMO_SQLITE_PATH : SQLITE_PATH;
+  const path = config.sqlitePath ?? (options.demo ? DEMO_SQLITE_PATH : SQLITE_PATH);
   log.info("no SUPABASE_URL or DATABASE_URL: keeping the price history in SQLite", { path });
   return createSqliteHistory(path);
 }

@@ -11,6 +11,8 @@ import { runProducerLoop } from "./produce-loop.ts";
 
 /** How often the demo mode polls its fake CoinGecko: often enough to watch the page move. */
 export const DEMO_INTERVAL_MS = 10_000;
+/** Longest wait on stop for the consumer to take what the in-process bus still holds. */
+const DRAIN_TIMEOUT_MS = 10_000;
 
 /**
  * The producer loop and the consumer in one process, for a laptop: Kafka when KAFKA_BROKERS is set, else an
@@ -35,6 +37,8 @@ export async function runAllInOne(deps: {
 
   let publisher: TickPublisher;
   let bus: ConsumerBus;
+  // What the in-process bus holds dies with the process, so on stop the consumer drains it first.
+  let drained = async () => {};
   if (config.kafka) {
     publisher = (await openBus(config.kafka, log)).publisher;
     bus = await openKafkaConsumerBus(config.kafka, log);
@@ -43,6 +47,11 @@ export async function runAllInOne(deps: {
     const local = createLocalBus();
     publisher = local.publisher;
     bus = localConsumerBus(local, log);
+    drained = async () => {
+      for (let waited = 0; local.pending() > 0 && waited < DRAIN_TIMEOUT_MS; waited += 50)
+        await Bun.sleep(50);
+      if (local.pending() > 0) log.warn("stopped before the bus drained", { pending: local.pending() });
+    };
   }
   const source = openSource(config, log, fake ? { baseUrl: fake.url } : undefined);
   const history = openHistory(config, log, { demo });

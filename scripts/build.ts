@@ -5,6 +5,7 @@ import { rmSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { MIGRATIONS } from "../lib/history/migrations.ts";
+import { bundleClientScript } from "../lib/status/assets.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -48,6 +49,8 @@ export async function buildBinaries(options: BuildOptions = {}): Promise<BuiltBi
   const outdir = resolve(ROOT, options.outdir ?? "dist");
   const bytecode = options.bytecode ?? true;
   const built: BuiltBinary[] = [];
+  // The status page's browser script, bundled now: the binary cannot bundle client.ts at run time.
+  const liveScript = await bundleClientScript();
   for (const binary of BINARIES) {
     const started = performance.now();
     const outfile = join(outdir, binary.name);
@@ -66,6 +69,7 @@ export async function buildBinaries(options: BuildOptions = {}): Promise<BuiltBi
         minify: true,
         sourcemap: "linked",
         bytecode,
+        define: { BELLY_LIVE_JS: JSON.stringify(liveScript) },
       });
     } catch (cause) {
       // Bun.build throws an AggregateError of build messages instead of returning success: false.

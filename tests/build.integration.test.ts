@@ -213,7 +213,7 @@ describe("compiled binaries", () => {
   test("belly-consumer stores every tick in Postgres and the latest in Redis, then stops on SIGTERM", async () => {
     const consumer = startBinary("belly-consumer", env);
     const started = await waitFor("the consumer's started line", () =>
-      consumer.logs().some((l) => l.msg === "started") ? performance.now() : 0,
+      consumer.logs().some((l) => l.msg === "consumer started") ? performance.now() : 0,
     );
     report(`belly-consumer: spawn to "started" ${Math.round(started - consumer.started)} ms`);
 
@@ -243,14 +243,26 @@ describe("compiled binaries", () => {
 
     report(`belly-consumer: ${await residentMb(consumer.proc.pid)} MB resident after its first batch`);
 
+    // The status page works from the binary alone, live script included (bundled at build time).
+    const base = `http://127.0.0.1:${env.PORT}`;
+    const page = await (await fetch(`${base}/`)).text();
+    const script = page.match(/src="(\/assets\/live\.js[^"]*)"/)?.[1];
+    expect(script).toBeDefined();
+    const live = await fetch(`${base}${script}`);
+    expect(live.status).toBe(200);
+    expect(live.headers.get("content-type")).toContain("javascript");
+    expect((await live.text()).length).toBeGreaterThan(1000);
+
     consumer.proc.kill("SIGTERM");
     expect(await consumer.exited).toBe(0);
-    expect(consumer.logs().some((l) => l.msg === "stopped")).toBe(true);
+    expect(consumer.logs().some((l) => l.msg === "consumer stopped")).toBe(true);
 
     // The same measure for `bun run consumer.ts`, on a group of its own so it takes nothing from the above.
     const source = startEntry("consumer.ts", { ...env, KAFKA_CONSUMER_GROUP: `${topic}-timing` });
     const sourceStart = performance.now();
-    await waitFor("bun run consumer.ts started", () => source.logs().some((l) => l.msg === "started"));
+    await waitFor("bun run consumer.ts started", () =>
+      source.logs().some((l) => l.msg === "consumer started"),
+    );
     report(`bun run consumer.ts: spawn to "started" ${Math.round(performance.now() - sourceStart)} ms`);
     source.proc.kill("SIGTERM");
     expect(await source.exited).toBe(0);

@@ -59,19 +59,25 @@ export async function runAllInOne(deps: {
   const intervalMs = config.fetchIntervalMs;
   // Through the bus like any tick, so the backfill is stored once however often the demo restarts.
   if (demo) await publisher.publish(demoBackfill(book, Date.now()));
+  const producer = runProducerLoop({ source, publisher, log, signal, intervalMs, once: false });
+  // The consumer stops after the producer, once it has taken what the bus still holds.
+  const consumerStop = new AbortController();
+  const stopConsumer = () => void producer.finally(drained).finally(() => consumerStop.abort());
+  signal.addEventListener("abort", stopConsumer, { once: true });
+  const port = config.port;
   try {
     await Promise.all([
+      producer,
       runConsumerService({
         bus,
         history,
         cache,
         log,
-        signal,
-        port: config.port,
+        signal: consumerStop.signal,
+        port,
         fetchIntervalMs: intervalMs,
         demo,
       }),
-      runProducerLoop({ source, publisher, log, signal, intervalMs, once: false }),
     ]);
   } finally {
     await publisher.close();

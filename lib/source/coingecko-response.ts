@@ -78,7 +78,13 @@ export function toFetchResult(body: SimplePriceBody, context: TickContext): Fetc
 }
 
 /** One pair as a tick, or the reason it is skipped. */
-function toTick(asset: string, currency: string, value: unknown, fetchedAt: string, source: string): Tick | string {
+function toTick(
+  asset: string,
+  currency: string,
+  value: unknown,
+  fetchedAt: string,
+  source: string,
+): Tick | string {
   if (value === null || typeof value !== "object" || Array.isArray(value))
     return value === undefined ? "unknown id" : "entry not an object";
   const entry = value as Record<string, unknown>;

@@ -222,7 +222,12 @@ export function createCoinGeckoSource(options: CoinGeckoOptions): PriceSource {
       if (!(error instanceof SourceError)) throw error;
       throw fail("body", error.message, { cause: error.cause, status: error.status });
     }
-    return toFetchResult(body, { assets, currencies, fetchedAt: now().toISOString(), source: options.sourceName });
+    return toFetchResult(body, {
+      assets,
+      currencies,
+      fetchedAt: now().toISOString(),
+      source: options.sourceName,
+    });
   };
 
   const shouldRetry = (error: unknown, attempt: number): boolean => {

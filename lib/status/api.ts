@@ -1,0 +1,135 @@
+// JSON API: pairs, latest prices, history and candles. Every parameter is validated (400 with the issues), an
+// unknown pair is a 404, and a sink failure becomes a 503 in the app's error handler (SinkError).
+import type { Context, MiddlewareHandler } from "hono";
+import { Hono } from "hono";
+import { etag } from "hono/etag";
+import type { z } from "zod";
+import { SinkError } from "../errors.ts";
+import type { Tick } from "../tick.ts";
+import type { StatusContext } from "./deps.ts";
+import {
+  assetParams,
+  candlesQuery,
+  candleWindow,
+  historyQuery,
+  issuesOf,
+  latestQuery,
+  pairsQuery,
+  queryObject,
+} from "./params.ts";
+import { badRequest, notFound } from "./responses.ts";
+
+/**
+ * Validates `input`, answering 400 with the issues when it does not fit.
+ * @example const query = validate(c, historyQuery, queryObject(new URL(c.req.url))); if (query instanceof Response) return query;
+ */
+export function validate<S extends z.ZodType>(c: Context, schema: S, input: unknown): z.output<S> | Response {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  return badRequest(c, "invalid parameters", issuesOf(result.error));
+}
+
+/**
+ * Revalidate-always caching for JSON that changes with every tick: clients and proxies keep the body but
+ * ask again each time, and the ETag turns an unchanged answer into an empty 304.
+ */
+export function revalidate(): MiddlewareHandler[] {
+  const setCacheControl: MiddlewareHandler = async (c, next) => {
+    await next();
+    if (c.res.status === 200 || c.res.status === 304) c.res.headers.set("Cache-Control", "no-cache");
+  };
+  return [setCacheControl, etag()];
+}
+
+// Whether any sink knows the pair: an empty window of a known pair is a 200 with no rows, not a 404. The
+// history decides when the cache is down, so that a Redis outage does not hide Postgres' data.
+async function pairKnown(ctx: StatusContext, asset: string, currency: string): Promise<boolean> {
+  try {
+    if (await ctx.cache.get(asset, currency)) return true;
+  } catch (error) {
+    if (!(error instanceof SinkError)) throw error;
+  }
+  return (await ctx.history.recent(asset, currency, 1)).length > 0;
+}
+
+const unknownPair = (c: Context, asset: string, currency: string) =>
+  notFound(c, `unknown pair ${asset}:${currency}`);
+
+/**
+ * The `/api` routes except the live stream (which must not go through the ETag middleware).
+ * @example app.route("/api", apiRoutes(ctx));
+ */
+export function apiRoutes(ctx: StatusContext): Hono {
+  const api = new Hono();
+  for (const path of ["/pairs", "/latest/*", "/history/*", "/candles/*"]) api.use(path, ...revalidate());
+
+  api.get("/pairs", async (c) => {
+    const query = validate(c, pairsQuery, queryObject(new URL(c.req.url)));
+    if (query instanceof Response) return query;
+    return c.json({ pairs: await ctx.cache.pairs() });
+  });
+
+  api.get("/latest/:asset", async (c) => {
+    const params = validate(c, assetParams, c.req.param());
+    if (params instanceof Response) return params;
+    const query = validate(c, latestQuery, queryObject(new URL(c.req.url)));
+    if (query instanceof Response) return query;
+    const { asset } = params;
+    let ticks: Tick[];
+    if (query.currency) {
+      const tick = await ctx.cache.get(asset, query.currency);
+      if (!tick) return unknownPair(c, asset, query.currency);
+      ticks = [tick];
+    } else {
+      const pairs = (await ctx.cache.pairs()).filter((pair) => pair.asset === asset);
+      const found = await Promise.all(pairs.map((pair) => ctx.cache.get(pair.asset, pair.currency)));
+      ticks = found.filter((tick): tick is Tick => tick !== null);
+      if (ticks.length === 0) return notFound(c, `unknown asset ${asset}`);
+    }
+    return c.json({ asset, ticks });
+  });
+
+  api.get("/history/:asset", async (c) => {
+    const params = validate(c, assetParams, c.req.param());
+    if (params instanceof Response) return params;
+    const query = validate(c, historyQuery, queryObject(new URL(c.req.url)));
+    if (query instanceof Response) return query;
+    const { asset } = params;
+    const { currency, from, to, limit } = query;
+    const ticks = await ctx.history.range({ asset, currency, from, to, limit });
+    if (ticks.length === 0 && !(await pairKnown(ctx, asset, currency)))
+      return unknownPair(c, asset, currency);
+    return c.json({
+      asset,
+      currency,
+      from: from?.toISOString() ?? null,
+      to: to?.toISOString() ?? null,
+      limit,
+      ticks,
+    });
+  });
+
+  api.get("/candles/:asset", async (c) => {
+    const params = validate(c, assetParams, c.req.param());
+    if (params instanceof Response) return params;
+    const query = validate(c, candlesQuery, queryObject(new URL(c.req.url)));
+    if (query instanceof Response) return query;
+    const window = candleWindow(query, ctx.now());
+    if ("error" in window) return badRequest(c, window.error);
+    const { asset } = params;
+    const { currency, interval } = query;
+    const candles = await ctx.history.candles({ asset, currency, interval, ...window });
+    if (candles.length === 0 && !(await pairKnown(ctx, asset, currency)))
+      return unknownPair(c, asset, currency);
+    return c.json({
+      asset,
+      currency,
+      interval,
+      from: window.from.toISOString(),
+      to: window.to.toISOString(),
+      candles,
+    });
+  });
+
+  return api;
+}

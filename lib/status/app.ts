@@ -1,0 +1,62 @@
+// The status app: the page, the JSON API, the live stream and the probes, as one Hono app built from ports,
+// so that tests drive it with app.request() and the consumer serves it with serveStatus().
+import type { Server } from "bun";
+import { Hono } from "hono";
+import { apiRoutes, revalidate } from "./api.ts";
+import { assetRoutes, assetUrls } from "./assets.ts";
+import { resolveDeps, type StatusDeps } from "./deps.ts";
+import { openApiDocument } from "./openapi.ts";
+import { renderPage } from "./page.tsx";
+import { loadPage } from "./page-data.ts";
+import { pageQuery, queryObject } from "./params.ts";
+import { probeRoutes } from "./probes.ts";
+import { errorResponse, notFound } from "./responses.ts";
+import { securityHeaders } from "./security.ts";
+import { streamHandler } from "./sse.ts";
+
+export type { StatusDeps } from "./deps.ts";
+export { createTickFeed, type TickFeed } from "./feed.ts";
+export type { PipelineHealth } from "./health.ts";
+
+/**
+ * Builds the status app: `GET /` (page), `/api/pairs`, `/api/latest/:asset`, `/api/history/:asset`,
+ * `/api/candles/:asset`, `/api/stream` (SSE), `/openapi.json`, `/healthz`, `/readyz`, `/metrics`, `/assets/*`.
+ * Every answer carries the security headers; sink failures are 503s with a short reason.
+ * @example
+ * const feed = createTickFeed();
+ * const app = createStatusApp({ cache, history, fetchIntervalMs: 600_000, subscribe: feed.subscribe,
+ *   health: () => ({ metrics, lag: null, startedAt }) });
+ * serveStatus(app, 8080);
+ */
+export function createStatusApp(deps: StatusDeps): Hono {
+  const ctx = resolveDeps(deps);
+  const app = new Hono();
+  app.use(securityHeaders());
+  app.onError((error, c) => errorResponse(error, c, ctx.log));
+  app.notFound((c) => notFound(c));
+
+  app.route("/", probeRoutes(ctx));
+  app.route("/", assetRoutes());
+  // Registered apart from the other /api routes: the ETag middleware would wait for the endless body.
+  app.get("/api/stream", streamHandler(ctx));
+  app.route("/api", apiRoutes(ctx));
+  app.use("/openapi.json", ...revalidate());
+  app.get("/openapi.json", (c) => c.json(openApiDocument()));
+
+  app.get("/", async (c) => {
+    const query = pageQuery.parse(queryObject(new URL(c.req.url)));
+    const [data, assets] = await Promise.all([loadPage(ctx, query), assetUrls()]);
+    return c.html(await renderPage(data, assets), 200, { "Cache-Control": "no-cache" });
+  });
+
+  return app;
+}
+
+/**
+ * Serves the app with Bun on `port` (0 picks a free one) and `hostname` (default all interfaces); returns the
+ * server (`server.port`, `server.stop()`). Idle connections close after 60 s; live streams opt out.
+ * @example const server = serveStatus(app, 0, "127.0.0.1"); console.log(server.url.href);
+ */
+export function serveStatus(app: Hono, port: number, hostname = "0.0.0.0"): Server<undefined> {
+  return Bun.serve({ port, hostname, fetch: app.fetch, idleTimeout: 60 });
+}

@@ -1,0 +1,303 @@
+// Browser script of the status page, bundled by assets.ts into /assets/live.js. It listens to /api/stream and
+// copies the server-formatted values into the page (textContent only: no markup ever comes from the stream),
+// redraws the chart with the same code as the server, and keeps the "last tick" age ticking.
+import {
+  CHART_BOX,
+  type ChartModel,
+  type ChartPoint,
+  chartLabel,
+  chartModel,
+  decodeSeries,
+  encodeSeries,
+  position,
+} from "./chart-model.ts";
+import {
+  type ChangeView,
+  formatAge,
+  formatChange,
+  formatDateTime,
+  formatPrice,
+  formatTime,
+  percentChange,
+  STATE_LABELS,
+} from "./format.ts";
+import type { CardView, HealthView, TickEvent } from "./view.ts";
+
+type LiveState = "connecting" | "live" | "reconnecting" | "off";
+const LIVE_TEXT: Record<LiveState, string> = {
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+  off: "Offline",
+};
+const ARROWS: Record<ChangeView["direction"], string> = { up: "▲", down: "▼", flat: "•" };
+
+function setText(root: ParentNode, selector: string, text: string): void {
+  const element = root.querySelector(selector);
+  if (element) element.textContent = text;
+}
+
+function setChange(root: ParentNode, change: ChangeView, suffix: string): void {
+  const badge = root.querySelector<HTMLElement>('[data-field="change"]');
+  if (!badge) return;
+  badge.className = `change ${change.direction}`;
+  badge.dataset.direction = change.direction;
+  setText(badge, '[data-field="arrow"]', ARROWS[change.direction]);
+  setText(badge, '[data-field="change-text"]', change.text);
+  setText(badge, '[data-field="change-label"]', `${change.label}${suffix}`);
+}
+
+// Builds the same change badge as the server's ChangeBadge, element by element, inside `parent`.
+function appendChangeBadge(doc: Document, parent: HTMLElement, change: ChangeView, suffix: string): void {
+  const badge = doc.createElement("span");
+  badge.dataset.field = "change";
+  for (const [field, className, hidden] of [
+    ["arrow", "arrow", true],
+    ["change-text", "", true],
+    ["change-label", "visually-hidden", false],
+  ] as const) {
+    const span = doc.createElement("span");
+    span.dataset.field = field;
+    if (className) span.className = className;
+    if (hidden) span.setAttribute("aria-hidden", "true");
+    badge.append(span);
+  }
+  parent.append(badge);
+  setChange(parent, change, suffix);
+}
+
+function flash(element: HTMLElement, up: boolean): void {
+  element.classList.remove("flash-up", "flash-down");
+  // Reading layout restarts the CSS animation when two ticks come close together.
+  void element.offsetWidth;
+  element.classList.add(up ? "flash-up" : "flash-down");
+}
+
+function start(doc: Document): void {
+  const body = doc.body;
+  const selectedPair = body.dataset.pair ?? "";
+  const svg = doc.querySelector<SVGSVGElement>("svg.plot-svg");
+  const plot = svg?.parentElement ?? null;
+  const currency = svg?.dataset.currency ?? "";
+  let series: ChartPoint[] = decodeSeries(svg?.dataset.series);
+  let model: ChartModel = chartModel(series, currency);
+
+  // --- Chart -------------------------------------------------------------------------------------------------
+  const drawChart = () => {
+    if (!svg) return;
+    model = chartModel(series, currency);
+    svg.dataset.series = encodeSeries(series);
+    svg.dataset.points = String(model.count);
+    svg.setAttribute("aria-label", chartLabel(svg.dataset.title ?? "", model));
+    svg.querySelector('[data-role="line"]')?.setAttribute("points", model.line);
+    svg.querySelector('[data-role="area"]')?.setAttribute("d", model.area);
+    const dot = svg.querySelector('[data-role="dot"]');
+    if (dot && model.last) {
+      dot.setAttribute("cx", `${model.last.x}%`);
+      dot.setAttribute("cy", `${model.last.y}%`);
+      dot.setAttribute("visibility", "visible");
+    }
+    svg.querySelectorAll('[data-role="ytick"]').forEach((group, index) => {
+      const tick = model.yTicks[index];
+      if (!tick) return;
+      for (const line of group.querySelectorAll("line")) {
+        line.setAttribute("y1", `${tick.at}%`);
+        line.setAttribute("y2", `${tick.at}%`);
+      }
+      const text = group.querySelector("text");
+      if (text) {
+        text.setAttribute("y", `${tick.at}%`);
+        text.textContent = tick.label;
+      }
+    });
+    doc.querySelectorAll('[data-role="xtick"]').forEach((span, index) => {
+      span.textContent = model.xTicks[index]?.label ?? "";
+    });
+    setText(doc, '[data-role="high"]', model.high);
+    setText(doc, '[data-role="low"]', model.low);
+    setText(doc, '[data-role="count"]', String(model.count));
+    const change = formatChange(model.changePct);
+    const changeCell = doc.querySelector<HTMLElement>('[data-role="change"]');
+    if (changeCell) {
+      changeCell.className = `change ${change.direction}`;
+      changeCell.dataset.direction = change.direction;
+      changeCell.textContent = change.text;
+    }
+    const empty = doc.querySelector<HTMLElement>('[data-role="empty"]');
+    if (empty) empty.hidden = model.count > 0;
+  };
+
+  const addPoint = (card: CardView) => {
+    const last = series[series.length - 1];
+    // The feed may repeat a tick (replays, unchanged prices): one point per source time.
+    if (last && card.t <= last.t) return;
+    series = [...series, { t: card.t, p: card.p }];
+    drawChart();
+  };
+
+  // Pointer readout: the nearest point's price and time, without any markup from data.
+  const tooltip = doc.querySelector<HTMLElement>('[data-role="tooltip"]');
+  const cursor = svg?.querySelector('[data-role="cursor"]');
+  if (svg && plot && tooltip && cursor) {
+    const hide = () => {
+      tooltip.hidden = true;
+      cursor.setAttribute("visibility", "hidden");
+    };
+    svg.addEventListener("pointermove", (event) => {
+      const scale = model.scale;
+      if (!scale || series.length === 0) return hide();
+      const rect = svg.getBoundingClientRect();
+      const at = ((event.clientX - rect.left) / rect.width) * 100;
+      let nearest = series[0] as ChartPoint;
+      let best = Number.POSITIVE_INFINITY;
+      for (const point of series) {
+        const distance = Math.abs(position(point, scale, CHART_BOX).x - at);
+        if (distance < best) {
+          best = distance;
+          nearest = point;
+        }
+      }
+      const { x } = position(nearest, scale, CHART_BOX);
+      cursor.setAttribute("x1", `${x}%`);
+      cursor.setAttribute("x2", `${x}%`);
+      cursor.setAttribute("visibility", "visible");
+      const price = doc.createElement("strong");
+      price.textContent = formatPrice(nearest.p, currency);
+      tooltip.replaceChildren(price, `${formatDateTime(nearest.t)} UTC`);
+      // CSSOM writes are allowed by the CSP (only style="" markup is refused); clamped to stay inside the plot.
+      tooltip.style.left = `${Math.min(Math.max(x, 12), 88)}%`;
+      tooltip.hidden = false;
+    });
+    svg.addEventListener("pointerleave", hide);
+  }
+
+  // --- Cards, table, title -----------------------------------------------------------------------------------
+  const updateCard = (card: CardView) => {
+    const element = doc.querySelector<HTMLElement>(`a.card[data-pair="${CSS.escape(card.pair)}"]`);
+    if (!element) return;
+    const priceElement = element.querySelector<HTMLElement>('[data-field="price"]');
+    const before = Number(element.dataset.p);
+    element.dataset.p = String(card.p);
+    setText(element, '[data-field="price"]', card.price);
+    setText(element, '[data-field="marketCap"]', card.marketCap);
+    setText(element, '[data-field="volume"]', card.volume);
+    setText(element, '[data-field="source"]', card.source);
+    const time = element.querySelector('[data-field="time"]');
+    if (time) {
+      time.textContent = card.time;
+      time.setAttribute("datetime", card.iso);
+    }
+    setChange(element, card.change, " in 24 hours");
+    if (priceElement && Number.isFinite(before) && before !== card.p) flash(priceElement, card.p > before);
+  };
+
+  const rows = doc.querySelector<HTMLTableSectionElement>('[data-role="rows"]');
+  const maxRows = Math.max(rows?.rows.length ?? 0, 12);
+  const addRow = (card: CardView) => {
+    if (!rows) return;
+    const newest = rows.rows[0];
+    if (newest && Number(newest.dataset.t) >= card.t) return;
+    const row = doc.createElement("tr");
+    row.dataset.t = String(card.t);
+    row.dataset.p = String(card.p);
+    row.className = "new";
+    const cell = (className?: string) => {
+      const td = doc.createElement("td");
+      if (className) td.className = className;
+      row.append(td);
+      return td;
+    };
+    const time = doc.createElement("time");
+    time.setAttribute("datetime", card.iso);
+    time.textContent = formatTime(card.t);
+    cell().append(time);
+    cell("num").textContent = card.price;
+    const previous = newest ? Number(newest.dataset.p) : Number.NaN;
+    const change = formatChange(Number.isFinite(previous) ? percentChange(previous, card.p) : null);
+    appendChangeBadge(doc, cell("num"), change, " from the previous point");
+    rows.prepend(row);
+    while (rows.rows.length > maxRows) rows.rows[rows.rows.length - 1]?.remove();
+  };
+
+  // --- Health --------------------------------------------------------------------------------------------------
+  const ageElement = doc.querySelector<HTMLElement>('[data-health="age"]');
+  const badge = doc.querySelector<HTMLElement>('[data-health="state"]');
+  const parsedAge = ageElement?.dataset.ageMs ? Number(ageElement.dataset.ageMs) : Number.NaN;
+  let age = {
+    ms: Number.isFinite(parsedAge) ? parsedAge : null,
+    at: performance.now(),
+    staleAfter: Number(ageElement?.dataset.staleAfterMs ?? Number.POSITIVE_INFINITY),
+  };
+  const drawAge = () => {
+    if (!ageElement || age.ms === null) return;
+    const ms = age.ms + (performance.now() - age.at);
+    ageElement.textContent = `${formatAge(ms)} ago`;
+    const state = ms > age.staleAfter ? "stale" : "fresh";
+    if (badge && badge.dataset.state !== state) {
+      badge.dataset.state = state;
+      badge.className = `badge ${state}`;
+      badge.textContent = STATE_LABELS[state];
+    }
+  };
+  const updateHealth = (health: HealthView) => {
+    age = { ms: health.ageMs, at: performance.now(), staleAfter: health.staleAfterMs };
+    for (const field of [
+      "consumed",
+      "written",
+      "duplicates",
+      "deadLettered",
+      "sinkErrors",
+      "lag",
+      "lastBatch",
+      "uptime",
+    ] as const)
+      setText(doc, `[data-health="${field}"]`, health[field]);
+    if (badge && health.state === "waiting") {
+      badge.dataset.state = "waiting";
+      badge.className = "badge waiting";
+      badge.textContent = STATE_LABELS.waiting;
+    }
+    drawAge();
+  };
+  setInterval(drawAge, 1000);
+
+  // --- Stream --------------------------------------------------------------------------------------------------
+  const live = doc.querySelector<HTMLElement>('[data-role="live"]');
+  const setLive = (state: LiveState) => {
+    if (!live) return;
+    live.dataset.state = state;
+    setText(live, '[data-role="live-text"]', LIVE_TEXT[state]);
+  };
+  const url = body.dataset.stream;
+  if (!url) return;
+  const source = new EventSource(url);
+  source.addEventListener("open", () => setLive("live"));
+  source.addEventListener("error", () =>
+    setLive(source.readyState === EventSource.CLOSED ? "off" : "reconnecting"),
+  );
+  const onHealth = (event: MessageEvent<string>) => updateHealth(JSON.parse(event.data) as HealthView);
+  source.addEventListener("hello", onHealth);
+  source.addEventListener("health", onHealth);
+  // A page rendered before the first tick has no card, chart or table to fill in: it reloads once data exists.
+  const waiting = doc.querySelector("a.card") === null;
+  source.addEventListener("tick", (event: MessageEvent<string>) => {
+    const { card, health } = JSON.parse(event.data) as TickEvent;
+    if (waiting) {
+      source.close();
+      location.reload();
+      return;
+    }
+    updateCard(card);
+    if (card.pair === selectedPair) {
+      addPoint(card);
+      addRow(card);
+      doc.title = `${card.name} ${card.price} · belly-stream`;
+    }
+    updateHealth(health);
+  });
+  // Closing on the way out avoids a reconnect attempt (and its console noise) while the next page loads.
+  addEventListener("pagehide", () => source.close());
+}
+
+// Only in a browser: importing this file elsewhere (a type check, a test) must not touch a DOM.
+if (typeof document !== "undefined") start(document);

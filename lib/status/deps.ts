@@ -1,0 +1,69 @@
+// What the status app needs from its host process, and the same with defaults applied.
+import type { Logger } from "../log.ts";
+import type { HistoryStore, LatestCache } from "../ports.ts";
+import type { Tick } from "../tick.ts";
+import type { PipelineHealth } from "./health.ts";
+import {
+  type CacheReader,
+  DEFAULT_SINK_TIMEOUT_MS,
+  guardCache,
+  guardHistory,
+  type HistoryReader,
+} from "./sinks.ts";
+
+/**
+ * Dependencies of {@link createStatusApp}.
+ * @example
+ * const feed = createTickFeed();
+ * const app = createStatusApp({ cache, history, health: () => ({ metrics, lag, startedAt }), fetchIntervalMs: 600_000,
+ *   subscribe: feed.subscribe });
+ */
+export interface StatusDeps {
+  cache: LatestCache;
+  history: HistoryStore;
+  /** The consumer's health, read on each request. */
+  health: () => PipelineHealth;
+  /** The producer's poll interval; data is stale when the newest tick is older than twice this. */
+  fetchIntervalMs: number;
+  /** Clock (epoch ms). Default Date.now. */
+  now?: () => number;
+  /** Live ticks for `/api/stream` (e.g. `createTickFeed().subscribe`); without it the page is not live. */
+  subscribe?: (listener: (tick: Tick) => void) => () => void;
+  /** Where sink failures are logged (they are answered 503 without details). Default: not logged. */
+  log?: Logger;
+  /** How long a request waits for a sink before answering 503. Default 3000 ms. */
+  sinkTimeoutMs?: number;
+  /** Interval of the live stream's heartbeat, which also refreshes the health panel. Default 15000 ms. */
+  heartbeatMs?: number;
+  /** Most live streams open at once; more are answered 503. Default 100. */
+  maxStreams?: number;
+}
+
+/** {@link StatusDeps} with defaults applied and sinks guarded (bounded in time, one error type). */
+export interface StatusContext {
+  cache: CacheReader;
+  history: HistoryReader;
+  health: () => PipelineHealth;
+  fetchIntervalMs: number;
+  now: () => number;
+  subscribe: StatusDeps["subscribe"];
+  log: Logger | undefined;
+  heartbeatMs: number;
+  maxStreams: number;
+}
+
+/** Applies the defaults of {@link StatusDeps}. */
+export function resolveDeps(deps: StatusDeps): StatusContext {
+  const timeoutMs = deps.sinkTimeoutMs ?? DEFAULT_SINK_TIMEOUT_MS;
+  return {
+    cache: guardCache(deps.cache, timeoutMs),
+    history: guardHistory(deps.history, timeoutMs),
+    health: deps.health,
+    fetchIntervalMs: deps.fetchIntervalMs,
+    now: deps.now ?? Date.now,
+    subscribe: deps.subscribe,
+    log: deps.log,
+    heartbeatMs: deps.heartbeatMs ?? 15_000,
+    maxStreams: deps.maxStreams ?? 100,
+  };
+}

@@ -1,0 +1,98 @@
+// GET /metrics: the consumer's counters in the Prometheus text exposition format (version 0.0.4).
+import type { PipelineHealth } from "./health.ts";
+
+/** Content type of the Prometheus text format. */
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+interface Metric {
+  name: string;
+  type: "counter" | "gauge";
+  help: string;
+  /** null: the value is unknown, so the sample is left out (the HELP and TYPE lines stay). */
+  value: number | null;
+}
+
+// Prometheus reads Go float syntax: integers as is, and the special values spelled its way.
+function sample(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Number.POSITIVE_INFINITY) return "+Inf";
+  if (value === Number.NEGATIVE_INFINITY) return "-Inf";
+  return String(value);
+}
+
+/**
+ * The exposition text of the pipeline's metrics; `lastTickAgeMs` is null before the first tick.
+ * @example prometheusText(health, 1200) // "# HELP belly_ticks_consumed_total …\n…"
+ */
+export function prometheusText(health: PipelineHealth, lastTickAgeMs: number | null): string {
+  const { metrics } = health;
+  const list: Metric[] = [
+    {
+      name: "belly_ticks_consumed_total",
+      type: "counter",
+      help: "Messages read from the tick topic.",
+      value: metrics.consumed,
+    },
+    {
+      name: "belly_ticks_written_total",
+      type: "counter",
+      help: "Ticks newly inserted into the history.",
+      value: metrics.written,
+    },
+    {
+      name: "belly_ticks_duplicate_total",
+      type: "counter",
+      help: "Valid ticks the history already held (replays, unchanged prices).",
+      value: metrics.duplicates,
+    },
+    {
+      name: "belly_dlq_total",
+      type: "counter",
+      help: "Messages sent to the dead-letter topic.",
+      value: metrics.deadLettered,
+    },
+    {
+      name: "belly_sink_errors_total",
+      type: "counter",
+      help: "Failed sink attempts, each retry counted.",
+      value: metrics.sinkErrors,
+    },
+    {
+      name: "belly_batches_total",
+      type: "counter",
+      help: "Batches fully processed and committed.",
+      value: metrics.batches,
+    },
+    {
+      name: "belly_batch_duration_seconds",
+      type: "gauge",
+      help: "Duration of the last batch, from read to sinks written.",
+      value: metrics.batches > 0 ? metrics.lastBatchMs / 1000 : null,
+    },
+    {
+      name: "belly_last_tick_age_seconds",
+      type: "gauge",
+      help: "Age of the newest tick (its CoinGecko time) when scraped.",
+      value: lastTickAgeMs === null ? null : lastTickAgeMs / 1000,
+    },
+    {
+      name: "belly_consumer_lag",
+      type: "gauge",
+      help: "Messages of the tick topic not yet consumed by the group.",
+      value: health.lag,
+    },
+    {
+      name: "belly_sink_down",
+      type: "gauge",
+      help: "1 when the last sink attempt failed, else 0.",
+      value: metrics.sinkDown ? 1 : 0,
+    },
+  ];
+  return `${list
+    .flatMap(({ name, type, help, value }) => [
+      `# HELP ${name} ${help}`,
+      `# TYPE ${name} ${type}`,
+      ...(value === null ? [] : [`${name} ${sample(value)}`]),
+    ])
+    .join("\n")}\n`;
+}

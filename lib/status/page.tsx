@@ -1,0 +1,300 @@
+// The status page, server-rendered with hono/jsx (which escapes every text and attribute value). No inline
+// script or style: the CSP refuses them; the page's script and stylesheet come from /assets.
+import { Chart } from "./chart.tsx";
+import { displayName, STATE_LABELS } from "./format.ts";
+import type { PageData, RowView } from "./page-data.ts";
+import { PAGE_RANGES, type PageRange } from "./params.ts";
+import type { CardView, HealthView } from "./view.ts";
+
+/** URLs of the page's own assets (versioned, so browsers may cache them for good). */
+export interface PageAssets {
+  style: string;
+  /** Null when the script could not be built: the page then works as a plain snapshot. */
+  script: string | null;
+  icon: string;
+}
+
+const RANGE_WORDS: Record<PageRange, string> = { "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
+
+/** Link to the page for a pair and a range. */
+export function pageHref(pair: string, range: PageRange): string {
+  return `/?${new URLSearchParams({ pair, range })}`;
+}
+
+function ChangeBadge({ change, suffix }: { change: CardView["change"]; suffix: string }) {
+  const arrow = change.direction === "up" ? "▲" : change.direction === "down" ? "▼" : "•";
+  return (
+    <span class={`change ${change.direction}`} data-field="change" data-direction={change.direction}>
+      <span class="arrow" aria-hidden="true" data-field="arrow">
+        {arrow}
+      </span>
+      <span aria-hidden="true" data-field="change-text">
+        {change.text}
+      </span>
+      <span class="visually-hidden" data-field="change-label">
+        {`${change.label}${suffix}`}
+      </span>
+    </span>
+  );
+}
+
+function PriceCard({ card, selected, range }: { card: CardView; selected: boolean; range: PageRange }) {
+  return (
+    <li>
+      <a
+        class="card"
+        href={pageHref(card.pair, range)}
+        data-pair={card.pair}
+        data-p={card.p}
+        aria-current={selected ? "true" : undefined}
+      >
+        <span class="card-head">
+          <span class="name">{card.name}</span>
+          <span class="currency">{card.currency.toUpperCase()}</span>
+        </span>
+        <span class="price" data-field="price">
+          {card.price}
+        </span>
+        <span class="card-change">
+          <ChangeBadge change={card.change} suffix=" in 24 hours" />
+          <span class="muted">24h</span>
+        </span>
+        <span class="facts">
+          <span class="fact">
+            <span class="fact-label">Market cap</span>
+            <span class="fact-value" data-field="marketCap">
+              {card.marketCap}
+            </span>
+          </span>
+          <span class="fact">
+            <span class="fact-label">Volume 24h</span>
+            <span class="fact-value" data-field="volume">
+              {card.volume}
+            </span>
+          </span>
+        </span>
+        <span class="updated">
+          Updated{" "}
+          <time datetime={card.iso} data-field="time">
+            {card.time}
+          </time>{" "}
+          UTC · <span data-field="source">{card.source}</span>
+        </span>
+      </a>
+    </li>
+  );
+}
+
+function RecentTable({ rows, caption }: { rows: RowView[]; caption: string }) {
+  return (
+    <table class="recent" data-role="recent">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Time (UTC)</th>
+          <th scope="col" class="num">
+            Price
+          </th>
+          <th scope="col" class="num">
+            Change
+          </th>
+        </tr>
+      </thead>
+      <tbody data-role="rows">
+        {rows.map((row) => (
+          <tr data-t={row.t} data-p={row.p}>
+            <td>
+              <time datetime={row.iso}>{row.time}</time>
+            </td>
+            <td class="num">{row.price}</td>
+            <td class="num">
+              <ChangeBadge change={row.change} suffix=" from the previous point" />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function HealthPanel({ health }: { health: HealthView }) {
+  const stat = (label: string, field: keyof HealthView, value: string) => (
+    <div class="stat">
+      <dt>{label}</dt>
+      <dd data-health={field}>{value}</dd>
+    </div>
+  );
+  return (
+    <section class="panel" aria-labelledby="health-title">
+      <div class="panel-head">
+        <h2 id="health-title">Pipeline health</h2>
+        <span class={`badge ${health.state}`} data-health="state" data-state={health.state} role="status">
+          {STATE_LABELS[health.state]}
+        </span>
+      </div>
+      <p class="age-line">
+        Last tick{" "}
+        <strong data-health="age" data-age-ms={health.ageMs ?? ""} data-stale-after-ms={health.staleAfterMs}>
+          {health.ageMs === null ? "not yet received" : `${health.age} ago`}
+        </strong>
+        <span class="muted"> · stale after {health.staleAfter}</span>
+      </p>
+      {health.sinkDown ? (
+        <p class="alert" role="alert" data-health="sinkDown">
+          The consumer's last write to a sink failed; it is retrying.
+        </p>
+      ) : null}
+      <dl class="stats">
+        {stat("Ticks consumed", "consumed", health.consumed)}
+        {stat("Written", "written", health.written)}
+        {stat("Duplicates", "duplicates", health.duplicates)}
+        {stat("Dead-lettered", "deadLettered", health.deadLettered)}
+        {stat("Sink errors", "sinkErrors", health.sinkErrors)}
+        {stat("Consumer lag", "lag", health.lag)}
+        {stat("Last batch", "lastBatch", health.lastBatch)}
+        {stat("Uptime", "uptime", health.uptime)}
+      </dl>
+    </section>
+  );
+}
+
+const Logo = () => (
+  <svg class="logo" viewBox="0 0 32 32" aria-hidden="true">
+    <rect width="32" height="32" rx="8" class="logo-bg" />
+    <polyline points="6,21 12,15 17,18 26,9" class="logo-line" />
+  </svg>
+);
+
+/**
+ * The whole page.
+ * @example c.html(renderDocument(<Page data={data} assets={assets} />))
+ */
+export function Page({ data, assets }: { data: PageData; assets: PageAssets }) {
+  const { selected, range } = data;
+  const selectedCard = data.cards.find((card) => card.pair === selected?.pair);
+  const name = selected ? displayName(selected.asset) : "";
+  const currencyCode = selected?.currency.toUpperCase() ?? "";
+  const title = selectedCard
+    ? `${selectedCard.name} ${selectedCard.price} · belly-stream`
+    : "belly-stream status";
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light dark" />
+        <meta name="description" content="Live prices and pipeline health of belly-stream." />
+        <title>{title}</title>
+        <link rel="icon" href={assets.icon} type="image/svg+xml" />
+        <link rel="stylesheet" href={assets.style} />
+        {assets.script && data.live ? <script type="module" src={assets.script} /> : null}
+      </head>
+      <body data-pair={selected?.pair ?? ""} data-stream={data.live ? "/api/stream" : ""}>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
+        <header class="top">
+          <div class="brand">
+            <Logo />
+            <h1 class="brand-name">belly-stream</h1>
+            <span class="brand-sub">live prices</span>
+          </div>
+          <span class="live" data-role="live" data-state={data.live ? "connecting" : "off"} role="status">
+            <span class="live-dot" aria-hidden="true" />
+            <span data-role="live-text">{data.live ? "Connecting…" : "Snapshot"}</span>
+          </span>
+        </header>
+        {data.health.demo ? (
+          <p class="banner" role="note">
+            <strong>Demo data.</strong> These prices are generated for a demonstration, not read from
+            CoinGecko.
+          </p>
+        ) : null}
+        {data.problems.map((problem) => (
+          <p class="alert" role="alert">
+            {problem}
+          </p>
+        ))}
+        <main id="main">
+          <section aria-labelledby="prices-title">
+            <h2 id="prices-title" class="visually-hidden">
+              Latest prices
+            </h2>
+            {data.cards.length > 0 ? (
+              <ul class="cards">
+                {data.cards.map((card) => (
+                  <PriceCard card={card} selected={card.pair === selected?.pair} range={range} />
+                ))}
+              </ul>
+            ) : (
+              <p class="empty">
+                Waiting for the first tick… prices appear here as soon as the consumer stores one.
+              </p>
+            )}
+          </section>
+          {selected ? (
+            <>
+              <section class="panel" aria-labelledby="chart-title">
+                <div class="panel-head">
+                  <h2 id="chart-title">
+                    {name} <span class="muted">in {currencyCode}</span>
+                  </h2>
+                  <nav class="ranges" aria-label="Chart range">
+                    {(Object.keys(PAGE_RANGES) as PageRange[]).map((option) => (
+                      <a
+                        href={pageHref(selected.pair, option)}
+                        aria-current={option === range ? "page" : undefined}
+                      >
+                        {option}
+                      </a>
+                    ))}
+                  </nav>
+                </div>
+                <Chart
+                  points={data.chart?.points ?? []}
+                  currency={selected.currency}
+                  title={`Price of ${name} in ${currencyCode} over the last ${RANGE_WORDS[range]}`}
+                  resolution={data.chart?.resolution ?? "tick"}
+                />
+                <p class="note">
+                  {`Last ${RANGE_WORDS[range]}, one point per ${data.chart?.resolution ?? "tick"}; times in UTC.`}
+                </p>
+              </section>
+              <div class="columns">
+                <section class="panel" aria-labelledby="recent-title">
+                  <div class="panel-head">
+                    <h2 id="recent-title">Recent points</h2>
+                  </div>
+                  <RecentTable
+                    rows={data.rows}
+                    caption={`Most recent prices of ${name} in ${currencyCode}`}
+                  />
+                </section>
+                <HealthPanel health={data.health} />
+              </div>
+            </>
+          ) : (
+            <HealthPanel health={data.health} />
+          )}
+        </main>
+        <footer class="foot">
+          <span>
+            JSON: <a href="/api/pairs">/api/pairs</a> · <a href="/openapi.json">OpenAPI</a> ·{" "}
+            <a href="/metrics">metrics</a> · <a href="/readyz">readiness</a>
+          </span>
+          <span class="muted">
+            Prices from CoinGecko via Kafka · rendered {new Date(data.now).toISOString()}
+          </span>
+        </footer>
+      </body>
+    </html>
+  );
+}
+
+/**
+ * The page as an HTML document string (hono/jsx renders elements only, so the doctype is added here).
+ * @example return c.html(await renderPage(data, assets));
+ */
+export async function renderPage(data: PageData, assets: PageAssets): Promise<string> {
+  return `<!doctype html>${await (<Page data={data} assets={assets} />)}`;
+}

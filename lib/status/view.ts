@@ -1,0 +1,112 @@
+// Display values of ticks and health, computed once on the server and used both by the page and by the live
+// stream's events, so that the browser only copies text (never markup) into the page.
+import type { Tick } from "../tick.ts";
+import { tickKey, tickTime } from "../tick.ts";
+import {
+  type ChangeView,
+  displayName,
+  formatAge,
+  formatChange,
+  formatCompact,
+  formatCount,
+  formatPrice,
+  formatTime,
+} from "./format.ts";
+import type { Freshness, PipelineHealth } from "./health.ts";
+
+/** One pair's latest price, formatted. */
+export interface CardView {
+  /** "beldex:usd". */
+  pair: string;
+  asset: string;
+  currency: string;
+  /** "Beldex". */
+  name: string;
+  /** Raw values, for the chart and the table's change column. */
+  t: number;
+  p: number;
+  price: string;
+  change: ChangeView;
+  marketCap: string;
+  volume: string;
+  /** Source time, "18:03:00" (UTC), and the same as ISO for <time datetime>. */
+  time: string;
+  iso: string;
+  /** Where the tick came from (free text from the message: always rendered as text, never as markup). */
+  source: string;
+}
+
+/**
+ * Formats a tick for a price card.
+ * @example cardView(tick).price // "$0.07123"
+ */
+export function cardView(tick: Tick): CardView {
+  const t = tickTime(tick);
+  return {
+    pair: tickKey(tick),
+    asset: tick.asset,
+    currency: tick.currency,
+    name: displayName(tick.asset),
+    t,
+    p: tick.price,
+    price: formatPrice(tick.price, tick.currency),
+    change: formatChange(tick.change24hPct),
+    marketCap: formatCompact(tick.marketCap, tick.currency),
+    volume: formatCompact(tick.volume24h, tick.currency),
+    time: formatTime(t),
+    iso: new Date(t).toISOString(),
+    source: tick.source,
+  };
+}
+
+/** The pipeline health panel, formatted. */
+export interface HealthView {
+  state: Freshness["state"];
+  /** Age of the newest tick when computed (the browser adds the time elapsed since). */
+  ageMs: number | null;
+  age: string;
+  staleAfterMs: number;
+  staleAfter: string;
+  consumed: string;
+  written: string;
+  duplicates: string;
+  deadLettered: string;
+  sinkErrors: string;
+  /** Consumer lag in messages, "—" when unknown. */
+  lag: string;
+  lastBatch: string;
+  uptime: string;
+  sinkDown: boolean;
+  demo: boolean;
+}
+
+/**
+ * Formats the pipeline health for the panel and the live stream.
+ * @example healthView(deps.health(), freshness(lastTickAt, now, interval), now).age // "12s"
+ */
+export function healthView(health: PipelineHealth, fresh: Freshness, now: number): HealthView {
+  const { metrics } = health;
+  return {
+    state: fresh.state,
+    ageMs: fresh.ageMs,
+    age: formatAge(fresh.ageMs),
+    staleAfterMs: fresh.staleAfterMs,
+    staleAfter: formatAge(fresh.staleAfterMs),
+    consumed: formatCount(metrics.consumed),
+    written: formatCount(metrics.written),
+    duplicates: formatCount(metrics.duplicates),
+    deadLettered: formatCount(metrics.deadLettered),
+    sinkErrors: formatCount(metrics.sinkErrors),
+    lag: health.lag === null ? "—" : formatCount(health.lag),
+    lastBatch: metrics.batches > 0 ? `${formatCount(metrics.lastBatchMs)} ms` : "—",
+    uptime: formatAge(now - health.startedAt),
+    sinkDown: metrics.sinkDown,
+    demo: health.demo === true,
+  };
+}
+
+/** Payload of a `tick` event of the live stream. */
+export interface TickEvent {
+  card: CardView;
+  health: HealthView;
+}

@@ -1,0 +1,182 @@
+import { describe, expect, test } from "bun:test";
+import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
+import { chartModel, decodeSeries, encodeSeries, position, Y_TICKS } from "../lib/status/chart-model.ts";
+import {
+  displayName,
+  formatAge,
+  formatChange,
+  formatCompact,
+  formatDateTime,
+  formatPrice,
+  formatTime,
+  percentChange,
+} from "../lib/status/format.ts";
+import { freshness, newestTickAt } from "../lib/status/health.ts";
+import { candlesQuery, candleWindow, historyQuery, timeSchema } from "../lib/status/params.ts";
+import { makeTick } from "./support/ticks.ts";
+
+describe("formatPrice", () => {
+  test("keeps four significant digits below 1, so small coins keep their digits after the zeros", () => {
+    expect(formatPrice(0.0712345, "usd")).toBe("$0.07123");
+    expect(formatPrice(0.0000123456, "usd")).toBe("$0.00001235");
+    expect(formatPrice(0.5, "eur")).toBe("€0.5000");
+    expect(formatPrice(0.072, "usd")).toBe("$0.07200");
+  });
+
+  test("shows two decimals from 1 up, with thousands separators", () => {
+    expect(formatPrice(1, "usd")).toBe("$1.00");
+    expect(formatPrice(91_234.567, "usd")).toBe("$91,234.57");
+  });
+
+  test("names crypto and unusual currencies by code", () => {
+    // Intl puts a no-break space between a code and the amount.
+    expect(formatPrice(0.0000012, "btc")).toBe("BTC\u00a00.000001200");
+    expect(formatPrice(123, "sats")).toBe("123.00 SATS");
+  });
+});
+
+describe("formatCompact", () => {
+  test("abbreviates large amounts, and says unknown with a dash", () => {
+    expect(formatCompact(512_345_678, "usd")).toBe("$512.35M");
+    expect(formatCompact(1.8e12, "usd")).toBe("$1.8T");
+    expect(formatCompact(null, "usd")).toBe("—");
+  });
+});
+
+describe("formatChange", () => {
+  test("signs the change with a real minus, and gives a sentence that does not rely on colour", () => {
+    expect(formatChange(1.3)).toEqual({ text: "+1.30%", direction: "up", label: "up 1.30%" });
+    expect(formatChange(-1.3)).toEqual({ text: "\u22121.30%", direction: "down", label: "down 1.30%" });
+    expect(formatChange(-0.001)).toEqual({ text: "0.00%", direction: "flat", label: "unchanged" });
+    expect(formatChange(null)).toEqual({ text: "—", direction: "flat", label: "unknown" });
+  });
+
+  test("percentChange is relative to the first price", () => {
+    expect(percentChange(100, 101.5)).toBeCloseTo(1.5);
+    expect(percentChange(0, 1)).toBeNull();
+  });
+});
+
+describe("times and ages", () => {
+  test("times are in UTC", () => {
+    const at = Date.UTC(2026, 10, 26, 18, 3, 7);
+    expect(formatTime(at)).toBe("18:03:07");
+    expect(formatDateTime(at)).toBe("Nov 26, 18:03");
+  });
+
+  test("ages use the two largest units", () => {
+    expect(formatAge(0)).toBe("0s");
+    expect(formatAge(59_999)).toBe("59s");
+    expect(formatAge(185_000)).toBe("3m 05s");
+    expect(formatAge(3 * 3_600_000 + 60_000)).toBe("3h 01m");
+    expect(formatAge(50 * 3_600_000)).toBe("2d 2h");
+    expect(formatAge(null)).toBe("—");
+  });
+
+  test("ids read as names", () => {
+    expect(displayName("beldex")).toBe("Beldex");
+    expect(displayName("wrapped-bitcoin")).toBe("Wrapped Bitcoin");
+  });
+});
+
+describe("freshness", () => {
+  test("is stale only past twice the fetch interval, and waiting before any tick", () => {
+    expect(freshness(1000, 1000 + 120_000, 60_000).state).toBe("fresh");
+    expect(freshness(1000, 1000 + 120_001, 60_000).state).toBe("stale");
+    expect(freshness(null, 5, 60_000)).toEqual({
+      state: "waiting",
+      lastTickAt: null,
+      ageMs: null,
+      staleAfterMs: 120_000,
+    });
+    // A source clock ahead of ours is not a negative age.
+    expect(freshness(5000, 1000, 60_000).ageMs).toBe(0);
+  });
+
+  test("the newest tick is the later of the cache's and the consumer's", () => {
+    const metrics = { ...createConsumerMetrics(), lastTickAt: Date.parse(makeTick({}, 5).sourceUpdatedAt) };
+    expect(newestTickAt([makeTick({}, 3)], metrics)).toBe(metrics.lastTickAt);
+    expect(newestTickAt([makeTick({}, 7)], metrics)).toBe(Date.parse(makeTick({}, 7).sourceUpdatedAt));
+    expect(newestTickAt([], null)).toBeNull();
+  });
+});
+
+describe("chartModel", () => {
+  const points = [
+    { t: 0, p: 1 },
+    { t: 30_000, p: 3 },
+    { t: 60_000, p: 2 },
+  ];
+
+  test("has one vertex per point, time on x and price on y, inside the box", () => {
+    const model = chartModel(points, "usd");
+    const vertices = model.line.split(" ").map((pair) => pair.split(",").map(Number) as [number, number]);
+    expect(vertices).toHaveLength(3);
+    expect(vertices.map(([x]) => x)).toEqual([...vertices.map(([x]) => x)].sort((a, b) => a - b));
+    // The highest price is drawn highest (smallest y).
+    expect(Math.min(...vertices.map(([, y]) => y))).toBe(vertices[1]?.[1] as number);
+    for (const [x, y] of vertices) {
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThanOrEqual(1000);
+      expect(y).toBeGreaterThan(0);
+      expect(y).toBeLessThan(400);
+    }
+    expect(model).toMatchObject({ count: 3, high: "$3.00", low: "$1.00", changePct: 100 });
+    expect(model.yTicks).toHaveLength(Y_TICKS);
+    expect(model.xTicks.map((tick) => tick.label)).toEqual(["00:00:00", "00:00:30", "00:01:00"]);
+    expect(model.last).toEqual(position({ t: 60_000, p: 2 }, model.scale ?? { t0: 0, t1: 1, lo: 0, hi: 1 }));
+  });
+
+  test("draws a flat or single-point series as a visible line, and nothing for no points", () => {
+    expect(chartModel([{ t: 5, p: 2 }], "usd").line).toMatch(/^[\d.]+,[\d.]+$/);
+    const flat = chartModel(
+      [
+        { t: 0, p: 2 },
+        { t: 1, p: 2 },
+      ],
+      "usd",
+    );
+    expect(new Set(flat.line.split(" ").map((vertex) => vertex.split(",")[1])).size).toBe(1);
+    const empty = chartModel([], "usd");
+    expect(empty).toMatchObject({ count: 0, line: "", area: "", last: null });
+    expect(empty.yTicks.every((tick) => tick.label === "")).toBe(true);
+  });
+
+  test("the series survives its attribute encoding exactly", () => {
+    const series = [
+      { t: 1_795_716_000_000, p: 0.07289999999999999 },
+      { t: 1_795_716_060_000, p: 91_234.5 },
+    ];
+    expect(decodeSeries(encodeSeries(series))).toEqual(series);
+    expect(decodeSeries("1,2;bad;3,x;4,5")).toEqual([
+      { t: 1, p: 2 },
+      { t: 4, p: 5 },
+    ]);
+  });
+});
+
+describe("parameters", () => {
+  test("times are ISO date-times with offset, dates, or epoch milliseconds within 2009-2100", () => {
+    expect(timeSchema.parse("2026-11-26T18:00:00Z").toISOString()).toBe("2026-11-26T18:00:00.000Z");
+    expect(timeSchema.parse("2026-11-26T19:00:00+01:00").toISOString()).toBe("2026-11-26T18:00:00.000Z");
+    expect(timeSchema.parse("2026-11-26").toISOString()).toBe("2026-11-26T00:00:00.000Z");
+    expect(timeSchema.parse("1795723200000").toISOString()).toBe("2026-11-26T20:00:00.000Z");
+    for (const bad of ["2026-11-26T18:00:00", "1000", "2101-01-01", "tomorrow"])
+      expect(timeSchema.safeParse(bad).success).toBe(false);
+  });
+
+  test("history defaults to usd and 1000 ticks", () => {
+    expect(historyQuery.parse({})).toEqual({ currency: "usd", limit: 1000 });
+  });
+
+  test("a candles window defaults to a few hundred candles ending now, and refuses too many", () => {
+    const now = Date.UTC(2026, 10, 26, 18);
+    expect(candleWindow(candlesQuery.parse({ interval: "5m" }), now)).toEqual({
+      from: new Date(now - 86_400_000),
+      to: new Date(now),
+    });
+    expect(candleWindow(candlesQuery.parse({ interval: "5m", from: "2026-01-01" }), now)).toEqual({
+      error: "window too wide: at most 5000 candles of 5m per request",
+    });
+  });
+});

@@ -1,0 +1,312 @@
+import { describe, expect, test } from "bun:test";
+import { createMemoryCache } from "../lib/cache/memory.ts";
+import { createMemoryHistory } from "../lib/history/memory.ts";
+import { type ConsumerMetrics, createConsumerMetrics } from "../lib/pipeline/metrics.ts";
+import type { HistoryStore } from "../lib/ports.ts";
+import { createStatusApp, createTickFeed, type StatusDeps } from "../lib/status/app.ts";
+import { CHART_MAX_POINTS } from "../lib/status/page-data.ts";
+import type { Tick } from "../lib/tick.ts";
+import { makeTick } from "./support/ticks.ts";
+
+const MINUTE = 60_000;
+const LAST = Date.parse(makeTick({}, 29).sourceUpdatedAt);
+
+interface Options extends Partial<StatusDeps> {
+  at?: number;
+  ticks?: Tick[];
+  metrics?: Partial<ConsumerMetrics>;
+  lag?: number | null;
+  demo?: boolean;
+}
+
+async function setup({ at = LAST + 30_000, ticks, metrics, lag = null, demo, ...deps }: Options = {}) {
+  const cache = createMemoryCache();
+  const history = createMemoryHistory();
+  const seeded = ticks ?? [
+    ...Array.from({ length: 30 }, (_, minute) => makeTick({}, minute)),
+    makeTick(
+      { asset: "bitcoin", price: 91_234.5, change24hPct: 2.25, marketCap: 1.8e12, volume24h: 3.4e10 },
+      29,
+    ),
+  ];
+  await cache.putIfNewer(seeded);
+  await history.upsert(seeded);
+  const counters = { ...createConsumerMetrics(), ...metrics };
+  const app = createStatusApp({
+    cache,
+    history,
+    health: () => ({ metrics: counters, lag, startedAt: LAST - 3_600_000, demo }),
+    fetchIntervalMs: MINUTE,
+    now: () => at,
+    subscribe: createTickFeed().subscribe,
+    ...deps,
+  });
+  return { app, cache, history };
+}
+
+async function page(app: Awaited<ReturnType<typeof setup>>["app"], path = "/") {
+  const res = await app.request(path);
+  return { res, html: await res.text() };
+}
+
+// The price card of a pair (the body also names the selected pair in a data-pair attribute).
+const card = (html: string, pair: string) => between(html, `data-pair="${pair}" data-p=`, "</a>");
+
+const between = (html: string, start: string, end: string) => {
+  const from = html.indexOf(start);
+  return from < 0 ? "" : html.slice(from, html.indexOf(end, from));
+};
+
+describe("GET / (status page)", () => {
+  test("is an HTML document in English, readable on a phone, light and dark", async () => {
+    const { app } = await setup();
+    const { res, html } = await page(app);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/html; charset=UTF-8");
+    expect(html.startsWith('<!doctype html><html lang="en">')).toBe(true);
+    expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"/>');
+    expect(html).toContain('<meta name="color-scheme" content="light dark"/>');
+    expect(html).toMatch(/<link rel="stylesheet" href="\/assets\/style\.css\?v=\w+"\/>/);
+    expect(html).toMatch(/<script type="module" src="\/assets\/live\.js\?v=\w+"><\/script>/);
+  });
+
+  test("shows each pair's latest price with precision suited to its size, and compact market figures", async () => {
+    const { app } = await setup();
+    const { html } = await page(app);
+    const beldex = card(html, "beldex:usd");
+    expect(beldex).toContain('<span class="price" data-field="price">$0.07410</span>');
+    expect(beldex).toContain(">$512M<");
+    expect(beldex).toContain(">$2.1M<");
+    const bitcoin = card(html, "bitcoin:usd");
+    expect(bitcoin).toContain(">$91,234.50<");
+    expect(bitcoin).toContain(">$1.8T<");
+    expect(bitcoin).toContain(">$34B<");
+  });
+
+  test("shows the 24h change with a sign, an arrow, a colour class and a sentence for screen readers", async () => {
+    const { app } = await setup();
+    const { html } = await page(app);
+    const down = card(html, "beldex:usd");
+    expect(down).toContain('class="change down"');
+    expect(down).toContain(">▼<");
+    expect(down).toContain(">\u22121.30%<");
+    expect(down).toContain(
+      '<span class="visually-hidden" data-field="change-label">down 1.30% in 24 hours</span>',
+    );
+    const up = card(html, "bitcoin:usd");
+    expect(up).toContain('class="change up"');
+    expect(up).toContain(">+2.25%<");
+    expect(up).toContain("up 2.25% in 24 hours");
+  });
+
+  test("draws a chart with one point per history row of the range, labelled for assistive technology", async () => {
+    const { app } = await setup();
+    const { html } = await page(app);
+    const svg = between(html, '<svg xmlns="http://www.w3.org/2000/svg" class="plot-svg"', ">");
+    expect(svg).toContain('role="img"');
+    expect(svg).toContain('data-points="30"');
+    expect(svg).toContain(
+      'aria-label="Price of Beldex in USD over the last 24 hours: 30 points, low $0.07120, high $0.07410, up 4.07%"',
+    );
+    const points = html.match(/<polyline class="line" data-role="line" points="([^"]*)"/)?.[1] ?? "";
+    expect(points.split(" ")).toHaveLength(30);
+    expect(html).toContain('<dd data-role="high">$0.07410</dd>');
+    expect(html).toContain('<dd data-role="low">$0.07120</dd>');
+  });
+
+  test("switches the chart's range with links, keeping the pair", async () => {
+    const old = makeTick({}, -3 * 24 * 60);
+    const { app } = await setup({
+      ticks: [old, ...Array.from({ length: 5 }, (_, minute) => makeTick({}, minute))],
+    });
+    const day = await page(app, "/?pair=beldex:usd&range=24h");
+    expect(day.html).toContain('data-points="5"');
+    const week = await page(app, "/?pair=beldex:usd&range=7d");
+    expect(week.html).toContain('data-points="6"');
+    expect(week.html).toContain('<a href="/?pair=beldex%3Ausd&amp;range=7d" aria-current="page">7d</a>');
+    expect(week.html).toContain('<a href="/?pair=beldex%3Ausd&amp;range=30d">30d</a>');
+  });
+
+  test("shows the pair chosen with ?pair=, and falls back to the first pair for a bad or unknown one", async () => {
+    const { app } = await setup();
+    const bitcoin = await page(app, "/?pair=bitcoin:usd");
+    expect(bitcoin.html).toContain('<body data-pair="bitcoin:usd"');
+    expect(card(bitcoin.html, "bitcoin:usd")).toContain('aria-current="true"');
+    for (const query of ["?pair=dogecoin:usd", "?pair=%3Cscript%3E", "?range=1y", "?pair=a&pair=b"]) {
+      const fallback = await page(app, `/${query}`);
+      expect(fallback.res.status).toBe(200);
+      expect(fallback.html).toContain('<body data-pair="beldex:usd"');
+    }
+  });
+
+  test("draws hourly closes when a range holds more ticks than the chart draws one by one", async () => {
+    const ticks = Array.from({ length: CHART_MAX_POINTS + 1 }, (_, i) =>
+      makeTick({ price: 1 + i / 1000 }, i * 5),
+    );
+    const at = Date.parse(ticks[ticks.length - 1]?.sourceUpdatedAt ?? "") + MINUTE;
+    const { app } = await setup({ ticks, at });
+    const { html } = await page(app, "/?range=30d");
+    const hours = Math.ceil(((CHART_MAX_POINTS + 1) * 5) / 60);
+    expect(html).toContain(`data-points="${hours}"`);
+    expect(html).toContain("one point per hourly close");
+  });
+
+  test("lists the recent points, newest first, each with its change from the one before", async () => {
+    const { app } = await setup();
+    const { html } = await page(app);
+    const table = between(html, '<table class="recent"', "</table>");
+    expect(table).toContain("<caption>Most recent prices of Beldex in USD</caption>");
+    const rows = table.match(/<tr data-t=/g) ?? [];
+    expect(rows).toHaveLength(12);
+    const first = between(table, "<tr data-t=", "</tr>");
+    expect(first).toContain(">18:29:00<");
+    expect(first).toContain(">$0.07410<");
+    expect(first).toContain("+0.14%");
+    expect(first).toContain("up 0.14% from the previous point");
+  });
+
+  test("shows the pipeline health: last tick age, counters and lag", async () => {
+    const { app } = await setup({
+      lag: 17,
+      metrics: {
+        consumed: 1234,
+        written: 1200,
+        duplicates: 30,
+        deadLettered: 4,
+        sinkErrors: 1,
+        batches: 9,
+        lastBatchMs: 42,
+      },
+    });
+    const { html } = await page(app);
+    const panel = between(html, 'aria-labelledby="health-title"', "</section>");
+    expect(panel).toContain('data-state="fresh"');
+    expect(panel).toContain(">Fresh<");
+    expect(panel).toContain(">30s ago<");
+    expect(panel).toContain("stale after 2m 00s");
+    expect(panel).toContain('<dd data-health="consumed">1,234</dd>');
+    expect(panel).toContain('<dd data-health="deadLettered">4</dd>');
+    expect(panel).toContain('<dd data-health="lag">17</dd>');
+    expect(panel).toContain('<dd data-health="lastBatch">42 ms</dd>');
+  });
+
+  test("shows a stale badge once the newest tick is older than twice the fetch interval", async () => {
+    const fresh = await page((await setup({ at: LAST + 2 * MINUTE })).app);
+    expect(fresh.html).toContain('class="badge fresh"');
+    const stale = await page((await setup({ at: LAST + 2 * MINUTE + 1 })).app);
+    expect(stale.html).toContain('class="badge stale"');
+    expect(stale.html).toContain(">Stale<");
+    expect(stale.html).toContain(">2m 00s ago<");
+  });
+
+  test("says the lag is unknown rather than zero", async () => {
+    const { app } = await setup({ lag: null });
+    expect((await page(app)).html).toContain('<dd data-health="lag">—</dd>');
+  });
+
+  test("shows a demo banner only for demo data", async () => {
+    expect((await page((await setup({ demo: true })).app)).html).toContain("<strong>Demo data.</strong>");
+    expect((await page((await setup()).app)).html).not.toContain("Demo data");
+  });
+
+  test("waits politely for the first tick", async () => {
+    const { app } = await setup({ ticks: [] });
+    const { res, html } = await page(app);
+    expect(res.status).toBe(200);
+    expect(html).toContain("Waiting for the first tick");
+    expect(html).toContain('class="badge waiting"');
+    expect(html).toContain(">not yet received<");
+  });
+
+  test("still renders, with an alert, when a sink is down", async () => {
+    const broken: HistoryStore = {
+      ...createMemoryHistory(),
+      range: async () => {
+        throw new Error("postgres://belly:s3cret@db");
+      },
+      recent: async () => {
+        throw new Error("postgres://belly:s3cret@db");
+      },
+    };
+    const { app } = await setup({ history: broken });
+    const { res, html } = await page(app);
+    expect(res.status).toBe(200);
+    expect(html).toContain('<p class="alert" role="alert">The price history is unavailable');
+    expect(html.match(/role="alert"/g)).toHaveLength(1);
+    expect(html).toContain('data-points="0"');
+    expect(html).toContain('data-field="price">$0.07410<');
+    expect(html).not.toContain("s3cret");
+  });
+
+  test("is a snapshot without the script when live updates are not wired", async () => {
+    const { app } = await setup({ subscribe: undefined });
+    const { html } = await page(app);
+    expect(html).not.toContain("<script");
+    expect(html).toContain(">Snapshot<");
+  });
+});
+
+describe("escaping", () => {
+  test("text from a tick (its free-form source) is escaped, never markup", async () => {
+    const evil = '<img src=x onerror="alert(1)">';
+    const { app } = await setup({ ticks: [makeTick({ source: evil }, 1)] });
+    const { html } = await page(app);
+    expect(html).not.toContain("<img");
+    expect(html).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
+  });
+
+  test("query values never reach the page unescaped", async () => {
+    const { app } = await setup();
+    const { html } = await page(app, '/?pair="><script>alert(1)</script>&range="><b>');
+    expect(html).not.toContain("<script>alert");
+    expect(html).not.toContain("<b>");
+  });
+
+  test("the page has no inline script, inline style or event-handler attribute (the CSP would refuse them)", async () => {
+    const { app } = await setup();
+    const { html } = await page(app);
+    for (const script of html.match(/<script[^>]*>/g) ?? []) expect(script).toMatch(/ src="\/assets\//);
+    expect(html).not.toMatch(/<style/);
+    expect(html).not.toMatch(/\sstyle="/);
+    expect(html).not.toMatch(/\son[a-z]+="/);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+});
+
+describe("assets", () => {
+  test("the stylesheet, icon and live script are served from the app with their types", async () => {
+    const { app } = await setup();
+    const { html } = await page(app);
+    for (const [pattern, type] of [
+      [/href="(\/assets\/style\.css\?v=\w+)"/, "text/css; charset=utf-8"],
+      [/href="(\/assets\/icon\.svg\?v=\w+)"/, "image/svg+xml"],
+      [/src="(\/assets\/live\.js\?v=\w+)"/, "text/javascript; charset=utf-8"],
+    ] as const) {
+      const url = html.match(pattern)?.[1] ?? "";
+      const res = await app.request(url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe(type);
+      expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      expect((await res.text()).length).toBeGreaterThan(100);
+    }
+  });
+
+  test("the live script is a self-contained bundle: it imports nothing and needs no server code", async () => {
+    const { app } = await setup();
+    const script = await (await app.request("/assets/live.js")).text();
+    expect(script).not.toMatch(/\bimport\s*[{(*"']/);
+    expect(script).toContain("EventSource");
+    expect(script).not.toContain("zod");
+    expect(script.length).toBeLessThan(30_000);
+  });
+
+  test("an unversioned asset is revalidated with its ETag", async () => {
+    const { app } = await setup();
+    const first = await app.request("/assets/style.css");
+    expect(first.headers.get("cache-control")).toBe("no-cache");
+    const again = await app.request("/assets/style.css", {
+      headers: { "If-None-Match": first.headers.get("etag") ?? "" },
+    });
+    expect(again.status).toBe(304);
+  });
+});

@@ -1,0 +1,189 @@
+import { describe, expect, test } from "bun:test";
+import { createMemoryCache } from "../lib/cache/memory.ts";
+import { createMemoryHistory } from "../lib/history/memory.ts";
+import { type ConsumerMetrics, createConsumerMetrics } from "../lib/pipeline/metrics.ts";
+import type { LatestCache } from "../lib/ports.ts";
+import { createStatusApp, type StatusDeps } from "../lib/status/app.ts";
+import { makeTick } from "./support/ticks.ts";
+
+const LAST_TICK = Date.parse(makeTick({}, 10).sourceUpdatedAt);
+const INTERVAL = 60_000;
+
+type SetupOptions = {
+  at: number;
+  metrics?: Partial<ConsumerMetrics>;
+  lag?: number | null;
+} & Partial<StatusDeps>;
+
+async function setup({ at, metrics: counters, lag = null, ...deps }: SetupOptions) {
+  const cache = createMemoryCache();
+  const history = createMemoryHistory();
+  const ticks = Array.from({ length: 11 }, (_, minute) => makeTick({}, minute));
+  await cache.putIfNewer(ticks);
+  await history.upsert(ticks);
+  const metrics = { ...createConsumerMetrics(), ...counters };
+  const app = createStatusApp({
+    cache,
+    history,
+    health: () => ({ metrics, lag, startedAt: LAST_TICK - 3_600_000 }),
+    fetchIntervalMs: INTERVAL,
+    now: () => at,
+    ...deps,
+  });
+  return { app, cache, history, metrics };
+}
+
+describe("GET /healthz", () => {
+  test("answers 200 while the process runs, whatever the sinks say", async () => {
+    const down: LatestCache = {
+      ...createMemoryCache(),
+      ping: async () => {
+        throw new Error("down");
+      },
+    };
+    const { app } = await setup({ at: LAST_TICK, cache: down });
+    const res = await app.request("/healthz");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "alive", uptimeSeconds: 3600 });
+  });
+});
+
+describe("GET /readyz", () => {
+  test("is ready when both sinks answer and the newest tick is younger than twice the interval", async () => {
+    const { app } = await setup({ at: LAST_TICK + 2 * INTERVAL });
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      ready: true,
+      checks: { cache: "ok", history: "ok", data: "ok", consumer: "ok" },
+      failed: [],
+    });
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  test("is not ready once the newest tick is older than twice the interval, and says so", async () => {
+    const { app } = await setup({ at: LAST_TICK + 2 * INTERVAL + 1000 });
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body.failed).toEqual(["data"]);
+    expect(body.checks.data).toBe("stale: newest tick 2m 01s old, limit 2m 00s");
+  });
+
+  test("counts the consumer's newest tick even when the cache kept an older one", async () => {
+    const { app } = await setup({
+      at: LAST_TICK + 10 * INTERVAL,
+      metrics: { lastTickAt: LAST_TICK + 9 * INTERVAL },
+    });
+    expect((await app.request("/readyz")).status).toBe(200);
+  });
+
+  test("is not ready before the first tick", async () => {
+    const app = createStatusApp({
+      cache: createMemoryCache(),
+      history: createMemoryHistory(),
+      health: () => ({ metrics: createConsumerMetrics(), lag: null, startedAt: 0 }),
+      fetchIntervalMs: INTERVAL,
+    });
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(503);
+    expect((await res.json()).checks.data).toBe("no tick yet");
+  });
+
+  test("names each sink that does not answer its ping", async () => {
+    const failing = async () => {
+      throw new Error("password=hunter2");
+    };
+    const { app } = await setup({
+      at: LAST_TICK,
+      cache: { ...createMemoryCache(), ping: failing },
+      history: { ...createMemoryHistory(), ping: failing },
+    });
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(503);
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({
+      ready: false,
+      checks: { cache: "cache unavailable", history: "history unavailable" },
+      failed: ["cache", "history", "data"],
+    });
+    expect(text).not.toContain("hunter2");
+  });
+
+  test("is not ready while the consumer reports a failing sink", async () => {
+    const { app } = await setup({ at: LAST_TICK, metrics: { sinkDown: true } });
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(503);
+    expect((await res.json()).checks.consumer).toBe("last sink write failed");
+  });
+});
+
+describe("GET /metrics", () => {
+  test("exposes the consumer's counters in the Prometheus text format", async () => {
+    const { app } = await setup({
+      at: LAST_TICK + 12_500,
+      lag: 7,
+      metrics: {
+        consumed: 120,
+        written: 100,
+        duplicates: 15,
+        deadLettered: 5,
+        sinkErrors: 2,
+        batches: 12,
+        lastBatchMs: 250,
+      },
+    });
+    const res = await app.request("/metrics");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+    const text = await res.text();
+    const samples = Object.fromEntries(
+      text
+        .split("\n")
+        .filter((line) => line && !line.startsWith("#"))
+        .map((line) => line.split(" ") as [string, string]),
+    );
+    expect(samples).toEqual({
+      belly_ticks_consumed_total: "120",
+      belly_ticks_written_total: "100",
+      belly_ticks_duplicate_total: "15",
+      belly_dlq_total: "5",
+      belly_sink_errors_total: "2",
+      belly_batches_total: "12",
+      belly_batch_duration_seconds: "0.25",
+      belly_last_tick_age_seconds: "12.5",
+      belly_consumer_lag: "7",
+      belly_sink_down: "0",
+    });
+  });
+
+  test("gives every metric HELP and TYPE lines in front of its sample, and ends with a newline", async () => {
+    const { app } = await setup({ at: LAST_TICK });
+    const text = await (await app.request("/metrics")).text();
+    expect(text.endsWith("\n")).toBe(true);
+    const lines = text.trimEnd().split("\n");
+    for (const [index, line] of lines.entries()) {
+      if (line.startsWith("# HELP ")) {
+        const name = line.split(" ")[2];
+        expect(lines[index + 1]).toMatch(new RegExp(`^# TYPE ${name} (counter|gauge)$`));
+      } else if (!line.startsWith("# TYPE ")) {
+        // Prometheus sample syntax: name, space, Go float.
+        expect(line).toMatch(/^belly_[a-z_]+ (-?\d+(\.\d+)?(e[+-]?\d+)?|NaN|[+-]Inf)$/);
+        const name = line.split(" ")[0];
+        expect(text).toContain(`# TYPE ${name} `);
+      }
+    }
+    for (const name of ["belly_ticks_consumed_total", "belly_dlq_total", "belly_sink_errors_total"])
+      expect(text).toContain(`# TYPE ${name} counter`);
+    for (const name of ["belly_batch_duration_seconds", "belly_last_tick_age_seconds", "belly_consumer_lag"])
+      expect(text).toContain(`# TYPE ${name} gauge`);
+  });
+
+  test("leaves out the samples it does not know (lag, batch duration) but keeps their description", async () => {
+    const { app } = await setup({ at: LAST_TICK, lag: null });
+    const text = await (await app.request("/metrics")).text();
+    expect(text).toContain("# TYPE belly_consumer_lag gauge");
+    expect(text).not.toMatch(/^belly_consumer_lag /m);
+    expect(text).not.toMatch(/^belly_batch_duration_seconds /m);
+  });
+});

@@ -5,8 +5,10 @@ import type { Logger } from "../log.ts";
 
 /** Consumer lag, sampled in the background: messages on the topic not yet committed by the group. */
 export interface LagProbe {
-  /** The last sampled lag, or null before the first sample or while sampling fails. */
+  /** The last known lag, or null before the first sample or while sampling fails. */
   current(): number | null;
+  /** Records a partition's lag right after a commit, between two samples (from the fetch's high watermark). */
+  record(partition: number, lag: number): void;
   stop(): Promise<void>;
 }
 
@@ -17,7 +19,8 @@ export interface LagProbe {
  */
 export function startLagProbe(kafka: Kafka, config: KafkaConfig, log: Logger, everyMs = 15_000): LagProbe {
   const admin = kafka.admin();
-  let lag: number | null = null;
+  // Per partition, so that a commit can update its own partition without waiting for the next sample.
+  let lags: Map<number, number> | null = null;
   let connected: Promise<void> | null = null;
   let warned = false;
   const sample = async () => {
@@ -26,16 +29,16 @@ export function startLagProbe(kafka: Kafka, config: KafkaConfig, log: Logger, ev
       await connected;
       const ends = await admin.fetchTopicOffsets(config.topic);
       const [committed] = await admin.fetchOffsets({ groupId: config.group, topics: [config.topic] });
-      let total = 0n;
+      const sampled = new Map<number, number>();
       for (const end of ends) {
         const mine = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? "-1";
         const from = mine === "-1" ? BigInt(end.low) : BigInt(mine);
-        if (BigInt(end.high) > from) total += BigInt(end.high) - from;
+        sampled.set(end.partition, BigInt(end.high) > from ? Number(BigInt(end.high) - from) : 0);
       }
-      lag = Number(total);
+      lags = sampled;
       warned = false;
     } catch (error) {
-      lag = null;
+      lags = null;
       connected = null;
       if (!warned) log.warn("could not sample consumer lag", { error: describeError(error) });
       warned = true;
@@ -44,7 +47,10 @@ export function startLagProbe(kafka: Kafka, config: KafkaConfig, log: Logger, ev
   void sample();
   const timer = setInterval(() => void sample(), everyMs);
   return {
-    current: () => lag,
+    current: () => (lags ? [...lags.values()].reduce((sum, lag) => sum + lag, 0) : null),
+    record: (partition, lag) => {
+      lags?.set(partition, lag);
+    },
     async stop() {
       clearInterval(timer);
       await admin.disconnect().catch(() => {});

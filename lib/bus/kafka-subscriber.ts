@@ -37,6 +37,8 @@ export async function subscribeKafka(
   config: KafkaConfig,
   handler: BatchHandler,
   log: Logger,
+  /** Called after each commit with the partition's remaining lag (high watermark minus the commit). */
+  onCommitted?: (partition: number, lag: number) => void,
 ): Promise<Subscription> {
   const consumer = kafka.consumer({
     groupId: config.group,
@@ -93,6 +95,7 @@ export async function subscribeKafka(
       const next = (BigInt(last.offset) + 1n).toString();
       await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
       resolveOffset(last.offset);
+      onCommitted?.(batch.partition, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))));
       await heartbeat();
     },
   });

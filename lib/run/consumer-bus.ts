@@ -27,7 +27,7 @@ export async function openKafkaConsumerBus(config: KafkaConfig, log: Logger): Pr
   const lag = startLagProbe(kafka, config, log);
   return {
     deadLetters,
-    subscribe: (handler) => subscribeKafka(kafka, config, handler, log),
+    subscribe: (handler) => subscribeKafka(kafka, config, handler, log, lag.record),
     lag: lag.current,
     async close() {
       await Promise.allSettled([lag.stop(), deadLetters.close()]);

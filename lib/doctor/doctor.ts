@@ -1,0 +1,96 @@
+/** The doctor as a whole: which check groups a config calls for, and one run that prints as it goes. */
+import type { Config } from "../config.ts";
+import { type CheckGroup, type CheckResult, runChecks, skip } from "./check.ts";
+import { coingeckoChecks } from "./coingecko.ts";
+import { kafkaChecks } from "./kafka.ts";
+import { postgresChecks } from "./postgres.ts";
+import { redisChecks } from "./redis.ts";
+import { exitCodeFor, formatResult, formatSummary } from "./report.ts";
+import { supabaseChecks } from "./supabase.ts";
+import { upstashChecks } from "./upstash.ts";
+
+/** A dependency that is not configured: one skip line, so that a forgotten variable is visible. */
+function notConfigured(subject: string, variable: string): CheckGroup {
+  return {
+    subject,
+    checks: [
+      {
+        id: `${subject}.configured`,
+        title: "configured",
+        run: async () => skip(`not configured (set ${variable} to check it)`),
+      },
+    ],
+  };
+}
+
+/**
+ * The secrets to mask in the report: all of them, except one that equals a user or database name the report
+ * names on purpose (local stacks use belly/belly). Such a password is no secret from whoever reads the user
+ * name, and masking it would garble every line that names the user.
+ */
+export function maskedSecrets(config: Config): string[] {
+  const names = new Set<string>();
+  if (config.kafka?.sasl) names.add(config.kafka.sasl.username);
+  for (const url of [config.databaseUrl, config.redis?.url]) {
+    if (!url) continue;
+    const parsed = new URL(url);
+    names.add(decodeURIComponent(parsed.username));
+    names.add(decodeURIComponent(parsed.pathname.replace(/^\//, "")));
+  }
+  return config.secrets.filter((secret) => !names.has(secret));
+}
+
+/**
+ * One check group per dependency, in a fixed order: kafka, redis (or upstash), postgres, supabase, coingecko.
+ * Unset dependencies get a single "not configured" skip line.
+ */
+export function doctorGroups(config: Config): CheckGroup[] {
+  const redis = config.redis;
+  return [
+    config.kafka ? kafkaChecks(config.kafka) : notConfigured("kafka", "KAFKA_BROKERS"),
+    !redis
+      ? notConfigured("redis", "REDIS_URL")
+      : redis.url.startsWith("http")
+        ? upstashChecks(redis.url, redis.token ?? "")
+        : redisChecks(redis.url),
+    config.databaseUrl ? postgresChecks(config.databaseUrl) : notConfigured("postgres", "DATABASE_URL"),
+    config.supabase ? supabaseChecks(config.supabase) : notConfigured("supabase", "SUPABASE_URL"),
+    coingeckoChecks({
+      ...config.coingecko,
+      assets: config.assets,
+      currencies: config.currencies,
+      fetchIntervalMs: config.fetchIntervalMs,
+    }),
+  ];
+}
+
+/** Options of {@link runDoctor}. */
+export interface DoctorOptions {
+  /** Where lines go; default stdout. */
+  write?: (line: string) => void;
+  /** Deadline per check; default 10 s. */
+  timeoutMs?: number;
+  /** Check groups to run instead of {@link doctorGroups}' (for tests). */
+  groups?: CheckGroup[];
+}
+
+/**
+ * Runs every check, printing one line per check as soon as it is known, then a summary; returns the exit code
+ * (0 when nothing failed, 1 otherwise) and the results.
+ * @example const { code } = await runDoctor(configOrExit()); process.exit(code);
+ */
+export async function runDoctor(
+  config: Config,
+  options: DoctorOptions = {},
+): Promise<{ code: 0 | 1; results: CheckResult[] }> {
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const groups = options.groups ?? doctorGroups(config);
+  write(`doctor: checking ${groups.map((g) => g.subject).join(", ")}`);
+  const secrets = maskedSecrets(config);
+  const results = await runChecks(groups, {
+    timeoutMs: options.timeoutMs,
+    onResult: (result) => write(formatResult(result, secrets)),
+  });
+  write(formatSummary(results));
+  return { code: exitCodeFor(results), results };
+}

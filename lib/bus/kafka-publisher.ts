@@ -3,7 +3,7 @@ import type { KafkaConfig } from "../config.ts";
 import type { TickPublisher } from "../ports.ts";
 import { encodeTick, TICK_HEADERS, tickKey } from "../tick.ts";
 import { explainKafkaError } from "./kafka-client.ts";
-import { type BusMessage, type DeadLetters, DLQ_REASON_HEADER } from "./message.ts";
+import { type BusMessage, type DeadLetters, deadLetterHeaders } from "./message.ts";
 
 /**
  * Publishes ticks with kafkajs' idempotent producer and acks from all in-sync replicas, keyed by pair.
@@ -51,11 +51,7 @@ export async function createKafkaPublisher(
           messages: items.map(({ message, reason }) => ({
             key: message.key,
             value: message.value,
-            headers: {
-              ...message.headers,
-              [DLQ_REASON_HEADER]: reason,
-              "dlq-source": `${message.topic}/${message.partition}/${message.offset}`,
-            },
+            headers: deadLetterHeaders(message, reason),
           })),
         });
       } catch (error) {

@@ -5,7 +5,7 @@ import type { TickPublisher } from "../ports.ts";
 import { sleep as defaultSleep, StoppedError } from "../sleep.ts";
 import { encodeTick, TICK_HEADERS, tickKey } from "../tick.ts";
 import type { BatchHandler, Subscription } from "./kafka-subscriber.ts";
-import { type BusMessage, type DeadLetters, DLQ_REASON_HEADER } from "./message.ts";
+import { type BusMessage, type DeadLetters, deadLetterHeaders } from "./message.ts";
 
 /** Options of {@link createLocalBus}; all optional. */
 export interface LocalBusOptions {
@@ -115,11 +115,7 @@ export function createLocalBus(options: LocalBusOptions = {}): LocalBus {
           offset: String(deadLetters.length),
           key: message.key,
           value: message.value,
-          headers: {
-            ...message.headers,
-            [DLQ_REASON_HEADER]: reason,
-            "dlq-source": `${message.topic}/${message.partition}/${message.offset}`,
-          },
+          headers: deadLetterHeaders(message, reason),
         });
     },
     async close() {

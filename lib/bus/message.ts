@@ -16,3 +16,12 @@ export interface DeadLetters {
 
 /** Header on a dead letter carrying why it was rejected. */
 export const DLQ_REASON_HEADER = "dlq-reason";
+
+/** Headers of a dead letter: the original ones, the reason, and where the message came from. */
+export function deadLetterHeaders(message: BusMessage, reason: string): Record<string, string> {
+  return {
+    ...message.headers,
+    [DLQ_REASON_HEADER]: reason,
+    "dlq-source": `${message.topic}/${message.partition}/${message.offset}`,
+  };
+}

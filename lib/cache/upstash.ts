@@ -1,15 +1,8 @@
 import { Redis, errors as upstashErrors } from "@upstash/redis";
 import { SinkError } from "../errors.ts";
 import type { LatestCache } from "../ports.ts";
-import { parseTick } from "../tick.ts";
-import {
-  latestKey,
-  newestPerPair,
-  PAIRS_KEY,
-  PUT_IF_NEWER_SCRIPT,
-  scriptArguments,
-  sortPairs,
-} from "./latest-script.ts";
+import { createLatestCache, type LatestCommands } from "./latest-cache.ts";
+import { PUT_IF_NEWER_SCRIPT } from "./latest-script.ts";
 
 const TOKEN_HINT = "check REDIS_TOKEN (the Upstash REST token, not the password)";
 const URL_HINT = "check REDIS_URL (the https:// REST URL from the Upstash console)";
@@ -87,57 +80,26 @@ export function createUpstashCache(options: UpstashCacheOptions): LatestCache & 
   });
   const script = client.createScript<number>(PUT_IF_NEWER_SCRIPT);
   let loaded = false;
-
-  const fail = (what: string, cause: unknown): SinkError => {
-    const hint = hintFor(cause);
-    return new SinkError("cache", `${what} failed`, { cause: withoutToken(cause, options.token), hint });
+  const commands: LatestCommands = {
+    async putIfNewer(keys, args) {
+      // EVAL also caches the script server-side, so the first batch costs one request, not EVALSHA + EVAL.
+      if (loaded) return Number(await script.exec(keys, args));
+      const updated = Number(await script.eval(keys, args));
+      loaded = true;
+      return updated;
+    },
+    hget: (key, field) => client.hget<string>(key, field),
+    smembers: (key) => client.smembers<string[]>(key),
+    ping: () => client.ping(),
+    // Nothing to release: the client holds no connection beyond fetch's keep-alive pool.
+    close: () => {},
   };
-
-  return {
-    client,
-    async putIfNewer(ticks) {
-      const newest = newestPerPair(ticks);
-      if (newest.length === 0) return { updated: 0 };
-      const { keys, args } = scriptArguments(newest);
-      try {
-        // EVAL also caches the script server-side, so the first batch costs one request, not EVALSHA + EVAL.
-        if (!loaded) {
-          const updated = await script.eval(keys, args);
-          loaded = true;
-          return { updated: Number(updated) };
-        }
-        return { updated: Number(await script.exec(keys, args)) };
-      } catch (cause) {
-        throw fail("write-if-newer", cause);
-      }
-    },
-    async get(asset, currency) {
-      let raw: string | null;
-      try {
-        raw = await client.hget<string>(latestKey(asset, currency), "tick");
-      } catch (cause) {
-        throw fail("read latest", cause);
-      }
-      return raw ? parseTick(JSON.parse(raw)) : null;
-    },
-    async pairs() {
-      try {
-        return sortPairs(await client.smembers<string[]>(PAIRS_KEY));
-      } catch (cause) {
-        throw fail("read pairs", cause);
-      }
-    },
-    async ping() {
-      try {
-        await client.ping();
-      } catch (cause) {
-        throw fail("ping", cause);
-      }
-    },
-    async close() {
-      // Nothing to release: the client holds no connection beyond fetch's keep-alive pool.
-    },
-  };
+  const fail = (what: string, cause: unknown): SinkError =>
+    new SinkError("cache", `${what} failed`, {
+      cause: withoutToken(cause, options.token),
+      hint: hintFor(cause),
+    });
+  return { client, ...createLatestCache(commands, fail) };
 }
 
 /** The client never puts the token in a message, but a URL might carry it (`?_token=`): keep it out of logs. */

@@ -41,7 +41,7 @@ export const SQLITE_SCHEMA_VERSION = 1;
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 
 /** A price_history row as bun:sqlite returns it (a type, not an interface, so it binds as named parameters). */
-type Row = {
+export type SqliteRow = {
   asset: string;
   currency: string;
   price: number;
@@ -56,7 +56,7 @@ type Row = {
 const COLUMNS =
   "asset, currency, price, market_cap, volume_24h, change_24h_pct, source, source_updated_at, fetched_at";
 
-function rowToTick(row: Row): Tick {
+function rowToTick(row: SqliteRow): Tick {
   return {
     v: 1,
     asset: row.asset,
@@ -71,7 +71,8 @@ function rowToTick(row: Row): Tick {
   };
 }
 
-function tickToRow(tick: Tick): Row {
+/** Turns a tick into the SQLite row (times as epoch ms, numbers as REAL). */
+export function tickToSqliteRow(tick: Tick): SqliteRow {
   return {
     asset: tick.asset,
     currency: tick.currency,
@@ -133,22 +134,22 @@ export function createSqliteHistory(path: string): HistoryStore & { db: Database
     throw fail(`open ${path}`, cause);
   }
 
-  const insert: Statement<unknown, [Row]> = db.prepare(
+  const insert: Statement<unknown, [SqliteRow]> = db.prepare(
     `insert into price_history (${COLUMNS})
      values ($asset, $currency, $price, $market_cap, $volume_24h, $change_24h_pct, $source, $source_updated_at, $fetched_at)
      on conflict (asset, currency, source_updated_at) do nothing`,
   );
-  const insertAll = db.transaction((rows: Row[]) => {
+  const insertAll = db.transaction((rows: SqliteRow[]) => {
     let inserted = 0;
     for (const row of rows) inserted += insert.run(row).changes;
     return inserted;
   });
-  const recent = db.prepare<Row, [{ asset: string; currency: string; limit: number }]>(
+  const recent = db.prepare<SqliteRow, [{ asset: string; currency: string; limit: number }]>(
     `select ${COLUMNS} from price_history where asset = $asset and currency = $currency
      order by source_updated_at desc limit $limit`,
   );
   const range = db.prepare<
-    Row,
+    SqliteRow,
     [{ asset: string; currency: string; from: number; to: number; limit: number }]
   >(
     `select * from (
@@ -195,7 +196,7 @@ export function createSqliteHistory(path: string): HistoryStore & { db: Database
     async upsert(ticks) {
       if (ticks.length === 0) return { inserted: 0 };
       try {
-        return { inserted: insertAll(ticks.map(tickToRow)) };
+        return { inserted: insertAll(ticks.map(tickToSqliteRow)) };
       } catch (cause) {
         throw fail("insert into price_history", cause);
       }

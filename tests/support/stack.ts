@@ -104,7 +104,14 @@ export interface TestDatabase {
  * works on its own schema and data and can run beside others.
  */
 export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
-  const { databaseUrl } = await useStack();
+  return createDatabaseBeside((await useStack()).databaseUrl, prefix);
+}
+
+/**
+ * Creates an empty database with a unique name beside the one in `databaseUrl`, without touching the rest
+ * of the stack (the benchmarks use it so that a Kafka that is down never delays a Postgres measurement).
+ */
+export async function createDatabaseBeside(databaseUrl: string, prefix: string): Promise<TestDatabase> {
   const name = uniqueName(prefix, "_");
   const admin = new Bun.SQL(databaseUrl, { max: 1 });
   try {

@@ -6,7 +6,17 @@
 set -euo pipefail
 
 missing=()
-have() { command -v "$1" >/dev/null 2>&1; }
+
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+# Without any font Chromium renders tofu boxes; DejaVu is small and covers Latin, Greek and symbols (−, ▲, ▼).
+[ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "setup-browser: chromium present"
+  exit 0
+fi
+
+bash "$(dirname "$0")/apt-install.sh" setup-browser "${missing[@]}"
 
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # Without any font Chromium renders tofu boxes; DejaVu is small and covers Latin, Greek and symbols (−, ▲, ▼).

@@ -28,22 +28,7 @@ if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 
-# Deduplicate (openjdk may be listed twice).
-mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
-
-if [ "$(id -u)" -ne 0 ]; then
-  if have sudo; then SUDO=(sudo -n); else
-    echo "setup: missing ${packages[*]}; run this script as root" >&2
-    exit 1
-  fi
-else
-  SUDO=()
-fi
-
-echo "setup: installing ${packages[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq </dev/null
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" </dev/null
+bash "$(dirname "$0")/apt-install.sh" setup "${missing[@]}"
 
 for cmd in redis-server openssl java keytool mvn; do
   have "$cmd" || { echo "setup: $cmd still missing after install" >&2; exit 1; }

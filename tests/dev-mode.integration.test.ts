@@ -1,21 +1,21 @@
 // The README's run command with no .env: producer, consumer and status page in one process, no services.
+// It runs scripts/run.sh itself, as a user would (its install step is a no-op once node_modules is there).
 
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startEntry, waitFor } from "./support/processes.ts";
+import { startCommand, waitFor } from "./support/processes.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "belly-dev-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe("one-process mode (bun run dev --demo)", () => {
+describe("one-process mode (bash scripts/run.sh --demo)", () => {
   test("serves a labelled demo price within one interval and stops on Ctrl-C with every tick stored", async () => {
     const sqlitePath = join(dir, "demo.sqlite");
-    const dev = startEntry("scripts/dev.ts", { PORT: "0", SQLITE_PATH: sqlitePath, FETCH_INTERVAL: "2" }, [
-      "--demo",
-    ]);
+    const env = { PORT: "0", SQLITE_PATH: sqlitePath, FETCH_INTERVAL: "2" };
+    const dev = startCommand(["bash", "scripts/run.sh", "--demo"], env);
     try {
       const line = await waitFor("the status page URL", () =>
         dev.logs().find((l) => l.msg === "status page"),

@@ -30,7 +30,15 @@ async function collect(stream: ReadableStream<Uint8Array>, lines: string[]) {
  * @example const consumer = startEntry("consumer.ts", { KAFKA_BROKERS: "127.0.0.1:19092" });
  */
 export function startEntry(file: string, env: Record<string, string>, args: string[] = []): EntryProcess {
-  const proc = Bun.spawn([process.execPath, "run", file, ...args], {
+  return startCommand([process.execPath, "run", file, ...args], env);
+}
+
+/**
+ * Starts any command from the repo root with exactly `env` (plus PATH and HOME), output collected.
+ * @example const run = startCommand(["bash", "scripts/run.sh", "--demo"], { PORT: "0" });
+ */
+export function startCommand(argv: string[], env: Record<string, string>): EntryProcess {
+  const proc = Bun.spawn(argv, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
     stdin: "ignore",

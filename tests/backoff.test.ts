@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { abortableSleep, backoffDelay, parseRetryAfter, retry } from "../lib/source/backoff.ts";
+import { abortableSleep, backoffDelay, parseRetryAfter, retry } from "../lib/backoff.ts";
 
 describe("backoffDelay", () => {
   test("doubles the ceiling per attempt from the base, scaled by the jitter", () => {

@@ -1,9 +1,9 @@
+import { type BackoffOptions, backoffDelay } from "../backoff.ts";
 import type { BusMessage, DeadLetters } from "../bus/message.ts";
 import { describeError, InvalidTickError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { HistoryStore, LatestCache } from "../ports.ts";
 import { sleep as defaultSleep } from "../sleep.ts";
-import { type BackoffOptions, backoffDelay } from "../source/backoff.ts";
 import { decodeTick, type Tick, tickTime } from "../tick.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 

@@ -1,7 +1,3 @@
-import { ConfigError, SourceError } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import { redactText } from "../log.ts";
-import type { FetchResult, PriceSource } from "../ports.ts";
 import {
   abortableSleep,
   backoffDelay,
@@ -10,7 +6,11 @@ import {
   parseRetryAfter,
   retry,
   type Sleep,
-} from "./backoff.ts";
+} from "../backoff.ts";
+import { ConfigError, SourceError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { redactText } from "../log.ts";
+import type { FetchResult, PriceSource } from "../ports.ts";
 import { parseSimplePriceBody, summarizeErrorBody, toFetchResult } from "./coingecko-response.ts";
 
 /** CoinGecko API plans: keyless public, free demo key, paid pro key. */

@@ -3,6 +3,8 @@
  * Retry-After parsing and a generic retry loop. Pure except for the default sleep.
  */
 
+import { sleep } from "./sleep.ts";
+
 /** Default first backoff ceiling: 1 s. */
 export const DEFAULT_BACKOFF_BASE_MS = 1_000;
 /** Default largest backoff ceiling: 60 s. */
@@ -61,28 +63,13 @@ export function parseRetryAfter(
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /**
- * Waits `ms` milliseconds; rejects with the signal's reason when it aborts, and clears its timer,
- * so that an aborted wait neither delays shutdown nor keeps the process alive.
+ * Waits `ms` milliseconds on {@link sleep}; rejects with the signal's own reason when it aborts, so that a
+ * caller can tell its abort from a failure.
  * @example await abortableSleep(1000, controller.signal);
  */
 export const abortableSleep: Sleep = (ms, signal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      },
-      Math.max(0, ms),
-    );
-    signal?.addEventListener("abort", onAbort, { once: true });
+  sleep(Math.max(0, ms), signal).catch((error) => {
+    throw signal?.aborted ? signal.reason : error;
   });
 
 /** What {@link retry} tells `onRetry` before it waits. */

@@ -14,6 +14,8 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line. */
   child(fields: LogFields): Logger;
+  /** The text with every secret this logger knows hidden, for output that is not a log line. */
+  redact(text: string): string;
 }
 
 const SECRET_KEY = /pass(word)?|secret|token|api[-_]?key|authorization|credential|sasl/i;
@@ -72,6 +74,7 @@ export function createLogger(options: {
       warn: (msg, fields) => emit("warn", msg, fields),
       error: (msg, fields) => emit("error", msg, fields),
       child: (fields) => make({ ...base, ...fields }),
+      redact: (text) => redactText(text, secrets),
     };
   };
   return make(options.base ?? {});

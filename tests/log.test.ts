@@ -44,3 +44,12 @@ describe("logger", () => {
     expect(redact(new Error("bad key k-123456"), ["k-123456"])).toBe("bad key ***");
   });
 });
+
+describe("logger.redact", () => {
+  test("hides known secrets and URL passwords in plain text meant for stderr", () => {
+    const log = createLogger({ secrets: ["s3cret-value"], sink: () => {} });
+    expect(log.redact("auth failed for s3cret-value at postgres://u:pw@h/db")).toBe(
+      "auth failed for *** at postgres://***@h/db",
+    );
+  });
+});

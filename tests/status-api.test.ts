@@ -287,6 +287,7 @@ describe("sink failures", () => {
       child() {
         return log;
       },
+      redact: (text: string) => text,
     };
     const { app } = await setup({ cache: brokenCache(), log });
     await app.request("/api/pairs");

@@ -30,7 +30,7 @@ export async function runMain(log: Logger, body: () => Promise<void>): Promise<n
     await body();
     process.exit(0);
   } catch (error) {
-    const line = describeError(error);
+    const line = log.redact(describeError(error));
     log.error("fatal", { error: line });
     process.stderr.write(`error: ${line}\n`);
     process.exit(1);

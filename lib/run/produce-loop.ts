@@ -1,4 +1,5 @@
 import type { Logger } from "../log.ts";
+import { createOutbox } from "../pipeline/outbox.ts";
 import { runCycle } from "../pipeline/produce.ts";
 import type { PriceSource, TickPublisher } from "../ports.ts";
 import { runSchedule } from "../schedule.ts";
@@ -19,8 +20,9 @@ export async function runProducerLoop(deps: {
   onSuccess?: () => void;
 }): Promise<void> {
   const { source, publisher, log, signal } = deps;
+  const outbox = createOutbox();
   const cycle = async () => {
-    await runCycle({ source, publisher, log, signal, requireTicks: deps.once });
+    await runCycle({ source, publisher, log, signal, requireTicks: deps.once, outbox });
     deps.onSuccess?.();
   };
   if (deps.once) return cycle();

@@ -283,7 +283,8 @@ export function Page({ data, assets }: { data: PageData; assets: PageAssets }) {
             <a href="/metrics">metrics</a> · <a href="/readyz">readiness</a>
           </span>
           <span class="muted">
-            Prices from CoinGecko via Kafka · rendered {new Date(data.now).toISOString()}
+            {data.health.demo ? "Demo prices, not CoinGecko's" : "Prices from CoinGecko"} · rendered{" "}
+            {new Date(data.now).toISOString()}
           </span>
         </footer>
       </body>

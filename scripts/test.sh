@@ -19,4 +19,11 @@ echo "== local stack"
 bun run scripts/stack.ts up
 
 echo "== tests"
-bun test --timeout 120000 "$@"
+log=.stack/bun-test.log
+status=0
+bun test --timeout 120000 "$@" 2>&1 | tee "$log" || status=$?
+# One plain closing line for CI, from bun's own " N pass" / " N fail" summary.
+passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | tr -dc 0-9)
+failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | tr -dc 0-9)
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"

@@ -5,8 +5,11 @@ import type { Tick } from "../tick.ts";
 import { rangeLimit } from "./candles.ts";
 import { MIGRATIONS, SUPABASE_ROLES_SQL } from "./migrations.ts";
 
-/** A row of price_history as Postgres returns it (numerics come back as strings). */
-interface Row {
+/**
+ * A row of price_history as read back: Bun.sql gives numerics as strings and timestamps as Dates; PostgREST
+ * gives numerics as JSON numbers and timestamps as ISO text. rowToTick takes either.
+ */
+export interface PriceHistoryRow {
   asset: string;
   currency: string;
   price: string | number;
@@ -14,14 +17,14 @@ interface Row {
   volume_24h: string | number | null;
   change_24h_pct: string | number | null;
   source: string;
-  source_updated_at: Date;
-  fetched_at: Date;
+  source_updated_at: Date | string;
+  fetched_at: Date | string;
 }
 
 const num = (value: string | number | null) => (value === null ? null : Number(value));
 
 /** Turns a price_history row back into a tick. */
-export function rowToTick(row: Row): Tick {
+export function rowToTick(row: PriceHistoryRow): Tick {
   return {
     v: 1,
     asset: row.asset,
@@ -104,7 +107,7 @@ export function createPostgresHistory(
     },
     async recent(asset, currency, limit = 100) {
       try {
-        const rows: Row[] = await sql`
+        const rows: PriceHistoryRow[] = await sql`
           select * from price_history where asset = ${asset} and currency = ${currency}
           order by source_updated_at desc limit ${limit}`;
         return rows.map(rowToTick);
@@ -116,7 +119,7 @@ export function createPostgresHistory(
       const from = query.from ?? new Date(0);
       const to = query.to ?? new Date(8.64e15);
       try {
-        const rows: Row[] = await sql`
+        const rows: PriceHistoryRow[] = await sql`
           select * from (
             select * from price_history
             where asset = ${query.asset} and currency = ${query.currency}

@@ -3,7 +3,7 @@ import { ConfigError, excerpt, SinkError } from "../errors.ts";
 import type { HistoryStore, RangeQuery } from "../ports.ts";
 import type { Tick } from "../tick.ts";
 import { candlesOf, RANGE_LIMIT, rangeLimit } from "./candles.ts";
-import { rowToTick, tickToRow } from "./postgres.ts";
+import { type PriceHistoryRow, rowToTick, tickToRow } from "./postgres.ts";
 
 const TABLE = "price_history";
 const COLUMNS =
@@ -47,19 +47,6 @@ export interface SupabaseHistoryOptions {
   timeoutMs?: number;
 }
 
-/** A price_history row as PostgREST sends it: numerics as JSON numbers, timestamps as ISO text. */
-interface JsonRow {
-  asset: string;
-  currency: string;
-  price: number | string;
-  market_cap: number | string | null;
-  volume_24h: number | string | null;
-  change_24h_pct: number | string | null;
-  source: string;
-  source_updated_at: string;
-  fetched_at: string;
-}
-
 /** What supabase-js resolves with when a request failed (it never throws for HTTP or network errors). */
 export interface SupabaseFailure {
   error: { message: string; details?: string | null; hint?: string | null; code?: string };
@@ -67,13 +54,9 @@ export interface SupabaseFailure {
 }
 
 // Postgres renders numeric as a JSON number literal of its exact digits, and JSON.parse gives the same double
-// as Number(text), so reads keep what postgres.ts keeps; writes send text (tickToRow) for the same reason.
-const fromJson = (row: JsonRow): Tick =>
-  rowToTick({
-    ...row,
-    source_updated_at: new Date(row.source_updated_at),
-    fetched_at: new Date(row.fetched_at),
-  });
+// as Number(text), so reads (rowToTick) keep what postgres.ts keeps; writes send text (tickToRow) likewise.
+/** A price_history row as PostgREST sends it: timestamps as ISO text, which paging reuses as is. */
+type JsonRow = PriceHistoryRow & { source_updated_at: string; fetched_at: string };
 
 /**
  * Names what to fix for a failed request. `write` tells the write key from the read key; `keyName` is the
@@ -156,7 +139,7 @@ export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryS
       const result = await request.order("source_updated_at", { ascending: false }).limit(want);
       if (result.error) throw failure(`select from ${TABLE}`, result, false);
       const rows = (result.data ?? []) as unknown as JsonRow[];
-      ticks.push(...rows.map(fromJson));
+      ticks.push(...rows.map(rowToTick));
       const last = rows.at(-1);
       if (!last || rows.length < want) break;
       before = last.source_updated_at;

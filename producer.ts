@@ -2,9 +2,9 @@
 // `bun run producer.ts --once` publishes one cycle and exits 0, or non-zero with a one-line reason.
 import { configOrExit } from "./lib/config.ts";
 import { createLogger } from "./lib/log.ts";
+import { runProducerLoop } from "./lib/pipeline/produce-loop.ts";
 import { openBus, openSource, requireKafka } from "./lib/run/adapters.ts";
 import { runMain, stopSignal } from "./lib/run/process.ts";
-import { runProducerLoop } from "./lib/run/produce-loop.ts";
 import { serveProducerHealth } from "./lib/run/producer-health.ts";
 
 const config = configOrExit();

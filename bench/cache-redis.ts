@@ -4,8 +4,8 @@
  * be empty at the start and is flushed after each case.
  */
 import { RedisClient } from "bun";
-import { latestKey, PAIRS_KEY } from "../lib/cache/latest-script.ts";
-import { createRedisCache } from "../lib/cache/redis.ts";
+import { createRedisCache } from "../lib/adapters/redis/cache.ts";
+import { latestKey, PAIRS_KEY } from "../lib/adapters/redis/latest-script.ts";
 import { type Tick, tickKey, tickTime } from "../lib/tick.ts";
 import type { Benchmark } from "./context.ts";
 import {

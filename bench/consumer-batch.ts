@@ -7,12 +7,13 @@
  * shrinks after a collection, so in one process the second case would reuse the first one's pages and its
  * RSS growth would read near zero whichever code it ran.
  */
-import type { BusMessage } from "../lib/bus/message.ts";
-import { createMemoryCache } from "../lib/cache/memory.ts";
-import { createMemoryHistory } from "../lib/history/memory.ts";
+
+import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
+import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
 import { silentLogger } from "../lib/log.ts";
-import { type BatchContext, createBatchProcessor } from "../lib/pipeline/consume.ts";
+import { createBatchProcessor } from "../lib/pipeline/consume.ts";
 import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
+import type { BatchContext, BusMessage } from "../lib/ports.ts";
 import type { Benchmark } from "./context.ts";
 import {
   chunk,

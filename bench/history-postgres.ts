@@ -3,7 +3,7 @@
  * per 500-tick batch) against the naive loop of one INSERT ... ON CONFLICT per tick, each in a fresh
  * database, then a replay of the same ticks (all already stored) through both.
  */
-import { createPostgresHistory, tickToRow } from "../lib/history/postgres.ts";
+import { createPostgresHistory, tickToRow } from "../lib/adapters/postgres/history.ts";
 import type { Tick } from "../lib/tick.ts";
 import type { Benchmark } from "./context.ts";
 import {

@@ -12,7 +12,7 @@ import {
   SQLITE_SCHEMA,
   type SqliteRow,
   tickToSqliteRow,
-} from "../lib/history/sqlite.ts";
+} from "../lib/adapters/sqlite/history.ts";
 import type { Tick } from "../lib/tick.ts";
 import type { Benchmark } from "./context.ts";
 import { chunk, interleaved, measureWrites, rate, type WriteMetrics, writeFigures } from "./measure.ts";

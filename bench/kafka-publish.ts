@@ -4,8 +4,8 @@
  * of ticks awaited at a time, each on a fresh topic deleted afterwards.
  */
 import { CompressionTypes, type Producer } from "kafkajs";
-import { createKafka } from "../lib/bus/kafka-client.ts";
-import { createKafkaPublisher } from "../lib/bus/kafka-publisher.ts";
+import { createKafka } from "../lib/adapters/kafka/client.ts";
+import { createKafkaPublisher } from "../lib/adapters/kafka/publisher.ts";
 import type { KafkaConfig } from "../lib/config.ts";
 import { silentLogger } from "../lib/log.ts";
 import type { TickPublisher } from "../lib/ports.ts";

@@ -1,5 +1,5 @@
 /** Throwaway, migrated Postgres databases for the benchmarks. */
-import { migratePostgres } from "../lib/history/postgres.ts";
+import { migratePostgres } from "../lib/adapters/postgres/history.ts";
 import { createDatabaseBeside, type TestDatabase } from "../tests/support/stack.ts";
 
 /**

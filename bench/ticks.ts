@@ -1,5 +1,5 @@
 /** Deterministic tick streams shaped like the producer's: every pair once per minute, pairs in a fixed order. */
-import type { BusMessage } from "../lib/bus/message.ts";
+import type { BusMessage } from "../lib/ports.ts";
 import type { Tick } from "../lib/tick.ts";
 import { asMessages, makeTick } from "../tests/support/ticks.ts";
 

@@ -1,29 +1,14 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
+import type { CoinGeckoSettings } from "./adapters/coingecko/settings.ts";
+import type { KafkaSettings } from "./adapters/kafka/settings.ts";
 import { ConfigError } from "./errors.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
-/** Where Kafka is and how to log in to it (Redpanda Cloud: several brokers, SASL SCRAM over TLS). */
-export interface KafkaConfig {
-  brokers: string[];
-  topic: string;
-  dlqTopic: string;
-  group: string;
-  clientId: string;
-  /** How long the group waits for a silent consumer before handing its partitions to another. */
-  sessionTimeoutMs: number;
-  sasl: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string } | null;
-  ssl: boolean;
-  caFile: string | null;
-}
-
-/** Which CoinGecko API to call, and with which key. */
-export interface CoinGeckoConfig {
-  plan: "public" | "demo" | "pro";
-  apiKey: string | null;
-  baseUrl: string | null;
-  timeoutMs: number;
-}
+/** @deprecated name kept for callers: see {@link KafkaSettings}. */
+export type KafkaConfig = KafkaSettings;
+/** The CoinGecko settings. */
+export type CoinGeckoConfig = CoinGeckoSettings;
 
 /** Everything the producer and the consumer read from the environment, validated. */
 export interface Config {

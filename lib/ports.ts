@@ -1,3 +1,8 @@
+/**
+ * Every interface the core uses, in one place: the price source, the bus (publisher, messages, dead letters,
+ * batches, subscription), the history store and the latest cache. Adapters implement them; the pipeline,
+ * the status app and the doctor depend on nothing else of an adapter.
+ */
 import type { Tick } from "./tick.ts";
 
 /** A pair that a source cycle could not turn into a tick, and why. */
@@ -23,6 +28,47 @@ export interface PriceSource {
 export interface TickPublisher {
   /** Publishes all ticks; resolves once the bus has acknowledged every one. */
   publish(ticks: Tick[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A message read from the bus, independent of the Kafka client. */
+export interface BusMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** Port: where messages that fail validation go, with the reason. */
+export interface DeadLetters {
+  /** Sends the messages to the dead-letter topic; resolves once the bus acknowledged them. */
+  send(items: { message: BusMessage; reason: string }[]): Promise<void>;
+}
+
+/** Per-batch hooks from the bus: stop signal and a heartbeat that keeps the group membership alive. */
+export interface BatchContext {
+  signal: AbortSignal;
+  heartbeat(): Promise<void>;
+}
+
+/** Handles one partition's batch; resolving means every message is written and may be committed. */
+export type BatchHandler = (messages: BusMessage[], ctx: BatchContext) => Promise<unknown>;
+
+/** A running consumer: `done` settles when it stops (rejects when it crashed for good). */
+export interface Subscription {
+  done: Promise<void>;
+  /** Abandons the current batch without committing it, leaves the group and disconnects. */
+  stop(): Promise<void>;
+}
+
+/** Port: what the consumer needs from a bus: batches, a dead-letter topic, and its lag when known. */
+export interface ConsumerBus {
+  deadLetters: DeadLetters;
+  subscribe(handler: BatchHandler): Promise<Subscription>;
+  /** Messages not yet committed, or null when unknown. */
+  lag(): number | null;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import { sleep as defaultSleep, StoppedError } from "./sleep.ts";
+import { sleep as defaultSleep, StoppedError } from "./retry.ts";
 
 /**
  * The next multiple of `intervalMs` strictly after `now` (epoch ms), so cycles land on wall-clock boundaries.

@@ -4,7 +4,7 @@
 import { rmSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { MIGRATIONS } from "../lib/history/migrations.ts";
+import { MIGRATIONS } from "../lib/adapters/postgres/migrations.ts";
 import { bundleClientScript } from "../lib/status/assets.ts";
 
 const ROOT = resolve(import.meta.dir, "..");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { abortableSleep, backoffDelay, parseRetryAfter, retry } from "../lib/backoff.ts";
+import { backoffDelay, parseRetryAfter, retry, sleep } from "../lib/retry.ts";
 
 describe("backoffDelay", () => {
   test("doubles the ceiling per attempt from the base, scaled by the jitter", () => {
@@ -182,14 +182,14 @@ describe("retry", () => {
   });
 });
 
-describe("abortableSleep", () => {
+describe("sleep", () => {
   test("resolves after the delay", async () => {
     const started = performance.now();
-    await abortableSleep(20);
+    await sleep(20);
     expect(performance.now() - started).toBeGreaterThanOrEqual(15);
   });
 
   test("rejects at once with the reason of an already aborted signal", async () => {
-    await expect(abortableSleep(60_000, AbortSignal.abort(new Error("stop")))).rejects.toThrow("stop");
+    await expect(sleep(60_000, AbortSignal.abort(new Error("stop")))).rejects.toThrow("stop");
   });
 });

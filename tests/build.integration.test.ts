@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisClient, SQL, type Subprocess } from "bun";
 import type { Kafka } from "kafkajs";
-import { latestKey } from "../lib/cache/latest-script.ts";
-import { migratePostgres } from "../lib/history/postgres.ts";
-import { type FakeCoinGecko, startFakeCoinGecko } from "../lib/source/fake-coingecko.ts";
+import { migratePostgres } from "../lib/adapters/postgres/history.ts";
+import { latestKey } from "../lib/adapters/redis/latest-script.ts";
 import type { Tick } from "../lib/tick.ts";
 import { type BuiltBinary, buildBinaries } from "../scripts/build.ts";
+import { type FakeCoinGecko, startFakeCoinGecko } from "./support/fake-coingecko.ts";
 import { readTopic, testKafka } from "./support/kafka.ts";
 import { runEntry, startEntry, waitFor } from "./support/processes.ts";
 import {

@@ -1,19 +1,23 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { ConfigError, describeError, SourceError } from "../lib/errors.ts";
-import { createLogger } from "../lib/log.ts";
-import type { PriceSource } from "../lib/ports.ts";
+import {
+  parseSimplePriceBody,
+  summarizeErrorBody,
+  toFetchResult,
+} from "../lib/adapters/coingecko/response.ts";
 import {
   COINGECKO_BASE_URLS,
   type CoinGeckoOptions,
   createCoinGeckoSource,
   simplePriceUrl,
-} from "../lib/source/coingecko.ts";
-import { parseSimplePriceBody, summarizeErrorBody, toFetchResult } from "../lib/source/coingecko-response.ts";
+} from "../lib/adapters/coingecko/source.ts";
+import { ConfigError, describeError, SourceError } from "../lib/errors.ts";
+import { createLogger } from "../lib/log.ts";
+import type { PriceSource } from "../lib/ports.ts";
 import {
   type FakeCoinGecko,
   type FakeCoinGeckoOptions,
   startFakeCoinGecko,
-} from "../lib/source/fake-coingecko.ts";
+} from "./support/fake-coingecko.ts";
 
 const NOW = new Date("2026-11-26T18:00:00.000Z");
 const UPDATED = 1_764_180_000;

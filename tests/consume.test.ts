@@ -1,12 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import type { BusMessage, DeadLetters } from "../lib/bus/message.ts";
-import { createMemoryCache } from "../lib/cache/memory.ts";
-import { createMemoryHistory } from "../lib/history/memory.ts";
+import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
+import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
 import { silentLogger } from "../lib/log.ts";
-import { type BatchContext, createBatchProcessor } from "../lib/pipeline/consume.ts";
+import { createBatchProcessor } from "../lib/pipeline/consume.ts";
 import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
-import type { HistoryStore, LatestCache } from "../lib/ports.ts";
-import { StoppedError } from "../lib/sleep.ts";
+import type { BatchContext, BusMessage, DeadLetters, HistoryStore, LatestCache } from "../lib/ports.ts";
+import { StoppedError } from "../lib/retry.ts";
 import { asMessages, makeTick } from "./support/ticks.ts";
 
 function memoryDeadLetters(): DeadLetters & { sent: { message: BusMessage; reason: string }[] } {

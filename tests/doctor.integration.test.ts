@@ -14,13 +14,13 @@ import {
   logLevel,
   ResourcePatternTypes,
 } from "kafkajs";
+import { type KafkaSession, openKafkaSession } from "../lib/adapters/kafka/acl-probe.ts";
+import { kafkaChecks } from "../lib/adapters/kafka/doctor.ts";
+import { authorizedOperations } from "../lib/adapters/kafka/protocol.ts";
+import { migratePostgres } from "../lib/adapters/postgres/history.ts";
+import { runChecks } from "../lib/checks/check.ts";
 import { loadConfig } from "../lib/config.ts";
-import { runChecks } from "../lib/doctor/check.ts";
-import { kafkaChecks } from "../lib/doctor/kafka.ts";
-import { authorizedOperations } from "../lib/doctor/kafka-protocol.ts";
-import { type KafkaSession, openKafkaSession } from "../lib/doctor/kafka-session.ts";
-import { migratePostgres } from "../lib/history/postgres.ts";
-import { type FakeCoinGecko, startFakeCoinGecko } from "../lib/source/fake-coingecko.ts";
+import { type FakeCoinGecko, startFakeCoinGecko } from "./support/fake-coingecko.ts";
 import { type PostgrestBridge, startPostgrestBridge } from "./support/postgrest-bridge.ts";
 import { runEntry, waitFor } from "./support/processes.ts";
 import {

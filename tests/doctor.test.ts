@@ -2,19 +2,9 @@
 // fakes (no network). tests/doctor.integration.test.ts runs the same checks against the real local stack.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { type Config, loadConfig } from "../lib/config.ts";
-import {
-  type Check,
-  type CheckGroup,
-  type CheckResult,
-  fail,
-  ok,
-  runChecks,
-  warn,
-} from "../lib/doctor/check.ts";
-import { coingeckoChecks } from "../lib/doctor/coingecko.ts";
-import { maskedSecrets, runDoctor } from "../lib/doctor/doctor.ts";
-import { aclFix, kafkaChecks } from "../lib/doctor/kafka.ts";
+import { coingeckoChecks } from "../lib/adapters/coingecko/doctor.ts";
+import type { KafkaSession } from "../lib/adapters/kafka/acl-probe.ts";
+import { aclFix, kafkaChecks } from "../lib/adapters/kafka/doctor.ts";
 import {
   authorizedOperations,
   decodeDescribeGroupsResponse,
@@ -23,21 +13,31 @@ import {
   encodeMetadataRequest,
   OPERATIONS_NOT_REPORTED,
   operationBits,
-} from "../lib/doctor/kafka-protocol.ts";
-import type { KafkaSession } from "../lib/doctor/kafka-session.ts";
-import type { TcpProbe } from "../lib/doctor/net.ts";
-import { judgePublicWrites } from "../lib/doctor/postgres.ts";
+} from "../lib/adapters/kafka/protocol.ts";
+import { judgePublicWrites } from "../lib/adapters/postgres/doctor.ts";
 import {
   compareSchema,
   EXPECTED_COLUMNS,
   EXPECTED_KEY,
   type LiveColumn,
-} from "../lib/doctor/price-history-schema.ts";
-import { type RedisCommands, redisChecks } from "../lib/doctor/redis.ts";
+} from "../lib/adapters/postgres/schema.ts";
+import { type RedisCommands, redisChecks } from "../lib/adapters/redis/doctor.ts";
+import { keyRole, PROBE_ROW, supabaseChecks } from "../lib/adapters/supabase/doctor.ts";
+import { upstashChecks } from "../lib/adapters/upstash/doctor.ts";
+import {
+  type Check,
+  type CheckGroup,
+  type CheckResult,
+  fail,
+  ok,
+  runChecks,
+  warn,
+} from "../lib/checks/check.ts";
+import type { TcpProbe } from "../lib/checks/tcp.ts";
+import { type Config, loadConfig } from "../lib/config.ts";
+import { maskedSecrets, runDoctor } from "../lib/doctor/doctor.ts";
 import { exitCodeFor, formatResult, formatSummary } from "../lib/doctor/report.ts";
-import { keyRole, PROBE_ROW, supabaseChecks } from "../lib/doctor/supabase.ts";
-import { upstashChecks } from "../lib/doctor/upstash.ts";
-import { startFakeCoinGecko } from "../lib/source/fake-coingecko.ts";
+import { startFakeCoinGecko } from "./support/fake-coingecko.ts";
 
 const reachable = async (target: { host: string; port: number }): Promise<TcpProbe> => ({
   ok: true,

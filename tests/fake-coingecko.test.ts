@@ -3,7 +3,7 @@ import {
   type FakeCoinGecko,
   type FakeCoinGeckoOptions,
   startFakeCoinGecko,
-} from "../lib/source/fake-coingecko.ts";
+} from "./support/fake-coingecko.ts";
 
 const QUERY =
   "include_market_cap=true&include_24hr_vol=true&include_24hr_change=true&include_last_updated_at=true&precision=full";
@@ -299,7 +299,7 @@ describe("fake CoinGecko faults", () => {
 describe("fake CoinGecko command line", () => {
   test("prints its URL and serves until stopped", async () => {
     const child = Bun.spawn(
-      [process.execPath, "run", "lib/source/fake-coingecko.ts", "--port", "0", "--auto"],
+      [process.execPath, "run", "tests/support/fake-coingecko.ts", "--port", "0", "--auto"],
       { cwd: `${import.meta.dir}/..`, stdout: "pipe", stderr: "pipe" },
     );
     try {

@@ -1,5 +1,5 @@
-import { createMemoryCache } from "../lib/cache/memory.ts";
-import { createMemoryHistory } from "../lib/history/memory.ts";
+import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
+import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
 import { cacheContract } from "./contracts/cache-contract.ts";
 import { historyContract } from "./contracts/history-contract.ts";
 

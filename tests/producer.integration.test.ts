@@ -1,8 +1,8 @@
 // The seed's "producer only" suite: producer.ts --once against real Kafka, on both listeners.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Kafka } from "kafkajs";
-import { type FakeCoinGecko, startFakeCoinGecko } from "../lib/source/fake-coingecko.ts";
 import { parseTick, TICK_SCHEMA } from "../lib/tick.ts";
+import { type FakeCoinGecko, startFakeCoinGecko } from "./support/fake-coingecko.ts";
 import { readTopic, testKafka } from "./support/kafka.ts";
 import { runEntry } from "./support/processes.ts";
 import { createTestTopic, deleteTopics, type StackInfo, useStack } from "./support/stack.ts";

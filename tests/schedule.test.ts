@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { StoppedError } from "../lib/retry.ts";
 import { nextBoundary, runSchedule } from "../lib/schedule.ts";
-import { StoppedError } from "../lib/sleep.ts";
 
 /** A virtual clock: sleeping advances time instantly, so the tests are exact and fast. */
 function virtualClock(start: number) {

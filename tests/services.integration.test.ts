@@ -1,9 +1,9 @@
 // The seed's "services" suite: the latest cache on real Redis and the history on real Postgres.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RedisClient } from "bun";
-import { latestKey, PAIRS_KEY } from "../lib/cache/latest-script.ts";
-import { createRedisCache } from "../lib/cache/redis.ts";
-import { createPostgresHistory, migratePostgres } from "../lib/history/postgres.ts";
+import { createPostgresHistory, migratePostgres } from "../lib/adapters/postgres/history.ts";
+import { createRedisCache } from "../lib/adapters/redis/cache.ts";
+import { latestKey, PAIRS_KEY } from "../lib/adapters/redis/latest-script.ts";
 import { cacheContract } from "./contracts/cache-contract.ts";
 import { historyContract } from "./contracts/history-contract.ts";
 import { createTestDatabase, useStack } from "./support/stack.ts";

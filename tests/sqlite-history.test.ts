@@ -2,8 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createSqliteHistory, SQLITE_SCHEMA_VERSION } from "../lib/adapters/sqlite/history.ts";
 import { SinkError } from "../lib/errors.ts";
-import { createSqliteHistory, SQLITE_SCHEMA_VERSION } from "../lib/history/sqlite.ts";
 import { historyContract } from "./contracts/history-contract.ts";
 import { makeTick } from "./support/ticks.ts";
 

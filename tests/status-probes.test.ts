@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { createMemoryCache } from "../lib/cache/memory.ts";
-import { createMemoryHistory } from "../lib/history/memory.ts";
+import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
+import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
 import { type ConsumerMetrics, createConsumerMetrics } from "../lib/pipeline/metrics.ts";
 import type { LatestCache } from "../lib/ports.ts";
 import { createStatusApp, type StatusDeps } from "../lib/status/app.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { createMemoryCache } from "../lib/cache/memory.ts";
-import { createMemoryHistory } from "../lib/history/memory.ts";
+import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
+import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
 import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
 import { createStatusApp, createTickFeed, type StatusDeps } from "../lib/status/app.ts";
 import type { HealthView, TickEvent } from "../lib/status/view.ts";

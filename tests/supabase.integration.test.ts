@@ -3,15 +3,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createClient } from "@supabase/supabase-js";
 import { SQL } from "bun";
-import { ConfigError, describeError, SinkError } from "../lib/errors.ts";
-import { candlesOf } from "../lib/history/candles.ts";
-import { migratePostgres } from "../lib/history/postgres.ts";
+import { migratePostgres } from "../lib/adapters/postgres/history.ts";
 import {
   ANON_WRITE_REFUSAL,
   assertWriteKey,
   createSupabaseHistory,
   SUPABASE_HINTS,
-} from "../lib/history/supabase.ts";
+} from "../lib/adapters/supabase/history.ts";
+import { candlesOf } from "../lib/candles.ts";
+import { ConfigError, describeError, SinkError } from "../lib/errors.ts";
 import type { HistoryStore } from "../lib/ports.ts";
 import { historyContract } from "./contracts/history-contract.ts";
 import { type PostgrestBridge, startPostgrestBridge } from "./support/postgrest-bridge.ts";

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Redis } from "@upstash/redis";
 import { RedisClient } from "bun";
-import { latestKey, PAIRS_KEY, sortPairs } from "../lib/cache/latest-script.ts";
-import { createUpstashCache } from "../lib/cache/upstash.ts";
+import { latestKey, PAIRS_KEY, sortPairs } from "../lib/adapters/redis/latest-script.ts";
+import { createUpstashCache } from "../lib/adapters/upstash/cache.ts";
 import { describeError, SinkError } from "../lib/errors.ts";
 import { cacheContract } from "./contracts/cache-contract.ts";
 import { useStack } from "./support/stack.ts";

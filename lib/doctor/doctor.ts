@@ -1,13 +1,14 @@
 /** The doctor as a whole: which check groups a config calls for, and one run that prints as it goes. */
+
+import { coingeckoChecks } from "../adapters/coingecko/doctor.ts";
+import { kafkaChecks } from "../adapters/kafka/doctor.ts";
+import { postgresChecks } from "../adapters/postgres/doctor.ts";
+import { redisChecks } from "../adapters/redis/doctor.ts";
+import { supabaseChecks } from "../adapters/supabase/doctor.ts";
+import { upstashChecks } from "../adapters/upstash/doctor.ts";
+import { type CheckGroup, type CheckResult, runChecks, skip } from "../checks/check.ts";
 import type { Config } from "../config.ts";
-import { type CheckGroup, type CheckResult, runChecks, skip } from "./check.ts";
-import { coingeckoChecks } from "./coingecko.ts";
-import { kafkaChecks } from "./kafka.ts";
-import { postgresChecks } from "./postgres.ts";
-import { redisChecks } from "./redis.ts";
 import { exitCodeFor, formatResult, formatSummary } from "./report.ts";
-import { supabaseChecks } from "./supabase.ts";
-import { upstashChecks } from "./upstash.ts";
 
 /** A dependency that is not configured: one skip line, so that a forgotten variable is visible. */
 function notConfigured(subject: string, variable: string): CheckGroup {

@@ -1,6 +1,7 @@
 /** How the doctor prints: one line per check, a summary, and the exit code. */
+
+import type { CheckResult, CheckStatus } from "../checks/check.ts";
 import { redactText } from "../log.ts";
-import type { CheckResult, CheckStatus } from "./check.ts";
 
 const LABELS: Record<CheckStatus, string> = { ok: "ok  ", warn: "warn", fail: "FAIL", skip: "skip" };
 

@@ -1,9 +1,7 @@
-import { type BackoffOptions, backoffDelay } from "../backoff.ts";
-import type { BusMessage, DeadLetters } from "../bus/message.ts";
 import { describeError, InvalidTickError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { HistoryStore, LatestCache } from "../ports.ts";
-import { sleep as defaultSleep } from "../sleep.ts";
+import type { BatchContext, BusMessage, DeadLetters, HistoryStore, LatestCache } from "../ports.ts";
+import { type BackoffOptions, backoffDelay, sleep as defaultSleep } from "../retry.ts";
 import { decodeTick, type Tick, tickTime } from "../tick.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 
@@ -20,12 +18,6 @@ export interface ConsumeDeps {
   now?: () => number;
   /** Called with the batch's valid ticks once both sinks hold them (live updates of the status page). */
   onWritten?: (ticks: Tick[]) => void;
-}
-
-/** Per-batch hooks from the bus: stop signal and a heartbeat that keeps the group membership alive. */
-export interface BatchContext {
-  signal: AbortSignal;
-  heartbeat(): Promise<void>;
 }
 
 /** What one batch did. */

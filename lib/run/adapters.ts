@@ -1,16 +1,16 @@
-import { createKafka, ensureTopics } from "../bus/kafka-client.ts";
-import { createKafkaPublisher } from "../bus/kafka-publisher.ts";
-import { createMemoryCache } from "../cache/memory.ts";
-import { createRedisCache } from "../cache/redis.ts";
-import { createUpstashCache } from "../cache/upstash.ts";
+import { createCoinGeckoSource } from "../adapters/coingecko/source.ts";
+import { createKafka, ensureTopics } from "../adapters/kafka/client.ts";
+import { createKafkaPublisher } from "../adapters/kafka/publisher.ts";
+import { createMemoryCache } from "../adapters/memory/cache.ts";
+import { createPostgresHistory } from "../adapters/postgres/history.ts";
+import { createRedisCache } from "../adapters/redis/cache.ts";
+import { createSqliteHistory } from "../adapters/sqlite/history.ts";
+import { assertWriteKey, createSupabaseHistory } from "../adapters/supabase/history.ts";
+import { createUpstashCache } from "../adapters/upstash/cache.ts";
 import type { Config, KafkaConfig } from "../config.ts";
 import { ConfigError } from "../errors.ts";
-import { createPostgresHistory } from "../history/postgres.ts";
-import { createSqliteHistory } from "../history/sqlite.ts";
-import { assertWriteKey, createSupabaseHistory } from "../history/supabase.ts";
 import type { Logger } from "../log.ts";
 import type { HistoryStore, LatestCache, PriceSource } from "../ports.ts";
-import { createCoinGeckoSource } from "../source/coingecko.ts";
 import { exitConfig } from "./process.ts";
 
 /** Where the zero-setup mode keeps its history when neither Supabase nor Postgres is configured. */

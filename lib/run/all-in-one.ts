@@ -1,13 +1,14 @@
-import { createLocalBus } from "../bus/local.ts";
+import { startFakeCoinGecko } from "../../tests/support/fake-coingecko.ts";
+import { openKafkaConsumerBus } from "../adapters/kafka/consumer-bus.ts";
+import { createLocalBus } from "../adapters/local-bus/bus.ts";
+import { localConsumerBus } from "../adapters/local-bus/consumer-bus.ts";
 import type { Config } from "../config.ts";
+import { demoBackfill, demoBook } from "../demo/backfill.ts";
 import type { Logger } from "../log.ts";
-import type { TickPublisher } from "../ports.ts";
-import { demoBackfill, demoBook } from "../source/demo-history.ts";
-import { startFakeCoinGecko } from "../source/fake-coingecko.ts";
+import { runProducerLoop } from "../pipeline/produce-loop.ts";
+import type { ConsumerBus, TickPublisher } from "../ports.ts";
 import { openBus, openCache, openHistory, openSource } from "./adapters.ts";
-import { type ConsumerBus, localConsumerBus, openKafkaConsumerBus } from "./consumer-bus.ts";
 import { runConsumerService } from "./consumer-service.ts";
-import { runProducerLoop } from "./produce-loop.ts";
 
 /** How often the demo mode polls its fake CoinGecko: often enough to watch the page move. */
 export const DEMO_INTERVAL_MS = 10_000;

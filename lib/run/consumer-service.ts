@@ -1,9 +1,8 @@
 import type { Logger } from "../log.ts";
 import { createBatchProcessor } from "../pipeline/consume.ts";
 import { createConsumerMetrics } from "../pipeline/metrics.ts";
-import type { HistoryStore, LatestCache } from "../ports.ts";
+import type { ConsumerBus, HistoryStore, LatestCache } from "../ports.ts";
 import { createStatusApp, createTickFeed, serveStatus } from "../status/app.ts";
-import type { ConsumerBus } from "./consumer-bus.ts";
 
 /**
  * Runs the consumer until the signal aborts or the bus fails for good: batches into history then cache,

@@ -1,6 +1,6 @@
+import { migratePostgres } from "../adapters/postgres/history.ts";
 import type { Config } from "../config.ts";
 import { describeError } from "../errors.ts";
-import { migratePostgres } from "../history/postgres.ts";
 import { exitConfig } from "./process.ts";
 
 /**

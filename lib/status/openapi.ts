@@ -1,5 +1,5 @@
 // OpenAPI 3.1 description of the JSON API, hand-written next to params.ts: keep both in step.
-import { RANGE_LIMIT } from "../history/candles.ts";
+import { RANGE_LIMIT } from "../candles.ts";
 import { CANDLE_INTERVALS } from "../ports.ts";
 import { DEFAULT_CANDLE_WINDOW_MS, DEFAULT_CURRENCY, MAX_CANDLES } from "./params.ts";
 

@@ -1,7 +1,7 @@
 // Validation of every request parameter of the status app. Query strings are strict: an unknown or repeated
 // key is a 400, so that a typo (`?curency=eur`) never silently falls back to a default.
 import { z } from "zod";
-import { RANGE_LIMIT } from "../history/candles.ts";
+import { RANGE_LIMIT } from "../candles.ts";
 import { CANDLE_INTERVALS, type CandleInterval } from "../ports.ts";
 import { tickSchema } from "../tick.ts";
 

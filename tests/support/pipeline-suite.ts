@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RedisClient, SQL } from "bun";
 import type { Kafka } from "kafkajs";
-import { latestKey } from "../../lib/cache/latest-script.ts";
-import { migratePostgres } from "../../lib/history/postgres.ts";
-import { type FakeCoinGecko, startFakeCoinGecko } from "../../lib/source/fake-coingecko.ts";
+import { migratePostgres } from "../../lib/adapters/postgres/history.ts";
+import { latestKey } from "../../lib/adapters/redis/latest-script.ts";
 import type { Tick } from "../../lib/tick.ts";
+import { type FakeCoinGecko, startFakeCoinGecko } from "./fake-coingecko.ts";
 import { groupCaughtUp, publishRaw, readTopic, testKafka } from "./kafka.ts";
 import { type EntryProcess, runEntry, startEntry, waitFor } from "./processes.ts";
 import { createTestDatabase, createTestTopic, deleteTopics, type StackInfo, useStack } from "./stack.ts";

@@ -1,4 +1,4 @@
-import type { BusMessage } from "../../lib/bus/message.ts";
+import type { BusMessage } from "../../lib/ports.ts";
 import { encodeTick, type Tick, tickKey } from "../../lib/tick.ts";
 
 /**

@@ -1,0 +1,26 @@
+import type { Logger } from "../../log.ts";
+import type { ConsumerBus } from "../../ports.ts";
+import { createKafka, ensureTopics } from "./client.ts";
+import { startLagProbe } from "./lag.ts";
+import { createKafkaPublisher } from "./publisher.ts";
+import type { KafkaSettings } from "./settings.ts";
+import { subscribeKafka } from "./subscriber.ts";
+
+/**
+ * The consumer's side of Kafka: topics ensured, a DLQ publisher, the group subscription and a lag probe.
+ * @example const bus = await openKafkaConsumerBus(config.kafka, log);
+ */
+export async function openKafkaConsumerBus(config: KafkaSettings, log: Logger): Promise<ConsumerBus> {
+  const kafka = createKafka(config, log.child({ component: "kafka" }));
+  await ensureTopics(kafka, config, log);
+  const deadLetters = await createKafkaPublisher(kafka, config);
+  const lag = startLagProbe(kafka, config, log);
+  return {
+    deadLetters,
+    subscribe: (handler) => subscribeKafka(kafka, config, handler, log, lag.record),
+    lag: lag.current,
+    async close() {
+      await Promise.allSettled([lag.stop(), deadLetters.close()]);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { Kafka } from "kafkajs";
+import { describeError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import type { KafkaSettings } from "./settings.ts";
+
+/** Consumer lag, sampled in the background: messages on the topic not yet committed by the group. */
+export interface LagProbe {
+  /** The last known lag, or null before the first sample or while sampling fails. */
+  current(): number | null;
+  /** Records a partition's lag right after a commit, between two samples (from the fetch's high watermark). */
+  record(partition: number, lag: number): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Samples the group's lag every `everyMs` (default 15 s) with one admin connection: end offsets minus
+ * committed offsets, summed over partitions; a failed sample is retried sooner (1 s, doubling). Commits update
+ * their partition in between. Failures only log: lag is for display, never for correctness.
+ * @example const lag = startLagProbe(kafka, config.kafka, log);
+ */
+export function startLagProbe(kafka: Kafka, config: KafkaSettings, log: Logger, everyMs = 15_000): LagProbe {
+  const admin = kafka.admin();
+  // Per partition, so that a commit can update its own partition without waiting for the next sample.
+  let lags: Map<number, number> | null = null;
+  // When each partition was last recorded by a commit: a sample that started earlier must not undo it.
+  const recordedAt = new Map<number, number>();
+  let connected: Promise<void> | null = null;
+  let failures = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const sample = async () => {
+    const started = performance.now();
+    try {
+      connected ??= admin.connect();
+      await connected;
+      const ends = await admin.fetchTopicOffsets(config.topic);
+      const [committed] = await admin.fetchOffsets({ groupId: config.group, topics: [config.topic] });
+      const sampled = new Map<number, number>();
+      for (const end of ends) {
+        const mine = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? "-1";
+        const from = mine === "-1" ? BigInt(end.low) : BigInt(mine);
+        const fresher =
+          (recordedAt.get(end.partition) ?? -1) > started ? lags?.get(end.partition) : undefined;
+        sampled.set(
+          end.partition,
+          fresher ?? (BigInt(end.high) > from ? Number(BigInt(end.high) - from) : 0),
+        );
+      }
+      lags = sampled;
+      failures = 0;
+    } catch (error) {
+      lags = null;
+      connected = null;
+      if (failures === 0) log.warn("could not sample consumer lag", { error: describeError(error) });
+      failures++;
+    }
+    if (!stopped) timer = setTimeout(sample, failures ? Math.min(everyMs, 500 * 2 ** failures) : everyMs);
+  };
+  void sample();
+  return {
+    current: () => (lags ? [...lags.values()].reduce((sum, lag) => sum + lag, 0) : null),
+    record: (partition, lag) => {
+      recordedAt.set(partition, performance.now());
+      lags?.set(partition, lag);
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await admin.disconnect().catch(() => {});
+    },
+  };
+}

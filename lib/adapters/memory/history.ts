@@ -1,0 +1,44 @@
+import { candlesOf, inRange, rangeLimit } from "../../candles.ts";
+import type { HistoryStore } from "../../ports.ts";
+import type { Tick } from "../../tick.ts";
+import { tickIdentity, tickTime } from "../../tick.ts";
+
+/**
+ * History store in process memory, idempotent on the tick identity like the real ones; for unit tests.
+ * @example const history = createMemoryHistory();
+ */
+export function createMemoryHistory(): HistoryStore & { rows: Map<string, Tick> } {
+  const rows = new Map<string, Tick>();
+  return {
+    rows,
+    async upsert(ticks) {
+      let inserted = 0;
+      for (const tick of ticks) {
+        const id = tickIdentity(tick);
+        if (!rows.has(id)) {
+          rows.set(id, tick);
+          inserted++;
+        }
+      }
+      return { inserted };
+    },
+    async recent(asset, currency, limit = 100) {
+      return [...rows.values()]
+        .filter((tick) => tick.asset === asset && tick.currency === currency)
+        .sort((a, b) => tickTime(b) - tickTime(a))
+        .slice(0, limit);
+    },
+    async range(query) {
+      const hits = [...rows.values()].filter((tick) => inRange(tick, query));
+      return hits.sort((a, b) => tickTime(a) - tickTime(b)).slice(-rangeLimit(query));
+    },
+    async candles(query) {
+      return candlesOf(
+        [...rows.values()].filter((tick) => inRange(tick, query)),
+        query.interval,
+      );
+    },
+    async ping() {},
+    async close() {},
+  };
+}

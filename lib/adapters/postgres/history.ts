@@ -1,0 +1,203 @@
+import { SQL } from "bun";
+import { rangeLimit } from "../../candles.ts";
+import { SinkError } from "../../errors.ts";
+import { CANDLE_INTERVALS, type HistoryStore } from "../../ports.ts";
+import type { Tick } from "../../tick.ts";
+import { MIGRATIONS, SUPABASE_ROLES_SQL } from "./migrations.ts";
+
+/**
+ * A row of price_history as read back: Bun.sql gives numerics as strings and timestamps as Dates; PostgREST
+ * gives numerics as JSON numbers and timestamps as ISO text. rowToTick takes either.
+ */
+export interface PriceHistoryRow {
+  asset: string;
+  currency: string;
+  price: string | number;
+  market_cap: string | number | null;
+  volume_24h: string | number | null;
+  change_24h_pct: string | number | null;
+  source: string;
+  source_updated_at: Date | string;
+  fetched_at: Date | string;
+}
+
+const num = (value: string | number | null) => (value === null ? null : Number(value));
+
+/** Turns a price_history row back into a tick. */
+export function rowToTick(row: PriceHistoryRow): Tick {
+  return {
+    v: 1,
+    asset: row.asset,
+    currency: row.currency,
+    price: Number(row.price),
+    marketCap: num(row.market_cap),
+    volume24h: num(row.volume_24h),
+    change24hPct: num(row.change_24h_pct),
+    source: row.source,
+    sourceUpdatedAt: new Date(row.source_updated_at).toISOString(),
+    fetchedAt: new Date(row.fetched_at).toISOString(),
+  };
+}
+
+// Numerics travel as text: a JS number sent as float8 is cut to 15 digits by Postgres' float8 -> numeric cast,
+// while String() gives the shortest text that reads back as the same number.
+const text = (value: number | null) => (value === null ? null : String(value));
+
+/** Turns a tick into the price_history columns. */
+export function tickToRow(tick: Tick) {
+  return {
+    asset: tick.asset,
+    currency: tick.currency,
+    price: text(tick.price),
+    market_cap: text(tick.marketCap),
+    volume_24h: text(tick.volume24h),
+    change_24h_pct: text(tick.change24hPct),
+    source: tick.source,
+    source_updated_at: new Date(tick.sourceUpdatedAt),
+    fetched_at: new Date(tick.fetchedAt),
+  };
+}
+
+/** Says what to fix for the Postgres errors users run into. */
+function hintFor(error: unknown): string | undefined {
+  const code = (error as { errno?: string; code?: string })?.errno ?? (error as { code?: string })?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === "42P01" || /relation .*price_history.* does not exist/.test(message))
+    return "run `bun run migrate` to create the price_history table";
+  if (code === "28P01" || /password authentication failed/.test(message))
+    return "check the password in DATABASE_URL";
+  if (code === "3D000") return "the database in DATABASE_URL does not exist";
+  if (code === "42501")
+    return "the DATABASE_URL role may not write price_history: grant insert or use the owner";
+  if (/ECONNREFUSED|connect|timeout/i.test(message))
+    return "check that Postgres runs and DATABASE_URL is right";
+  return undefined;
+}
+
+function sinkError(what: string, cause: unknown): SinkError {
+  const hint = hintFor(cause);
+  return new SinkError("history", `${what} failed`, hint ? { cause, hint } : { cause });
+}
+
+/**
+ * History store on Postgres through Bun.sql: one multi-row INSERT ... ON CONFLICT DO NOTHING per batch.
+ * @example const history = createPostgresHistory("postgres://belly:belly@127.0.0.1:15432/belly");
+ */
+export function createPostgresHistory(
+  url: string,
+  options: { max?: number } = {},
+): HistoryStore & {
+  sql: SQL;
+} {
+  const sql = new SQL({ url, max: options.max ?? 4, idleTimeout: 30, connectionTimeout: 10 });
+  return {
+    sql,
+    async upsert(ticks) {
+      if (ticks.length === 0) return { inserted: 0 };
+      try {
+        const rows = ticks.map(tickToRow);
+        const result = await sql`
+          insert into price_history ${sql(rows)}
+          on conflict (asset, currency, source_updated_at) do nothing
+          returning 1`;
+        return { inserted: result.length };
+      } catch (cause) {
+        throw sinkError("insert into price_history", cause);
+      }
+    },
+    async recent(asset, currency, limit = 100) {
+      try {
+        const rows: PriceHistoryRow[] = await sql`
+          select * from price_history where asset = ${asset} and currency = ${currency}
+          order by source_updated_at desc limit ${limit}`;
+        return rows.map(rowToTick);
+      } catch (cause) {
+        throw sinkError("select from price_history", cause);
+      }
+    },
+    async range(query) {
+      const from = query.from ?? new Date(0);
+      const to = query.to ?? new Date(8.64e15);
+      try {
+        const rows: PriceHistoryRow[] = await sql`
+          select * from (
+            select * from price_history
+            where asset = ${query.asset} and currency = ${query.currency}
+              and source_updated_at >= ${from} and source_updated_at < ${to}
+            order by source_updated_at desc limit ${rangeLimit(query)}
+          ) newest order by source_updated_at`;
+        return rows.map(rowToTick);
+      } catch (cause) {
+        throw sinkError("select range from price_history", cause);
+      }
+    },
+    async candles(query) {
+      const from = query.from ?? new Date(0);
+      const to = query.to ?? new Date(8.64e15);
+      const width = `${CANDLE_INTERVALS[query.interval] / 1000} seconds`;
+      try {
+        const rows: { start: Date; open: string; high: string; low: string; close: string; count: number }[] =
+          await sql`
+          select date_bin(${width}::interval, source_updated_at, timestamptz '1970-01-01 00:00:00+00') as start,
+                 (array_agg(price order by source_updated_at))[1] as open,
+                 max(price) as high, min(price) as low,
+                 (array_agg(price order by source_updated_at desc))[1] as close,
+                 count(*)::int as count
+          from price_history
+          where asset = ${query.asset} and currency = ${query.currency}
+            and source_updated_at >= ${from} and source_updated_at < ${to}
+          group by 1 order by 1`;
+        return rows.map((row) => ({
+          start: new Date(row.start).toISOString(),
+          open: Number(row.open),
+          high: Number(row.high),
+          low: Number(row.low),
+          close: Number(row.close),
+          count: row.count,
+        }));
+      } catch (cause) {
+        throw sinkError("candles from price_history", cause);
+      }
+    },
+    async ping() {
+      try {
+        await sql`select 1 from price_history limit 1`;
+      } catch (cause) {
+        throw sinkError("ping", cause);
+      }
+    },
+    async close() {
+      await sql.close({ timeout: 5 });
+    },
+  };
+}
+
+/**
+ * Applies the migrations not yet applied, recording each in belly_schema_migrations; returns their names.
+ * On plain Postgres it first creates Supabase's standard roles so that the same SQL runs everywhere.
+ */
+export async function migratePostgres(url: string): Promise<string[]> {
+  const sql = new SQL({ url, max: 1 });
+  try {
+    await sql.unsafe(SUPABASE_ROLES_SQL);
+    await sql`create table if not exists belly_schema_migrations (
+      name text primary key, applied_at timestamptz not null default now())`;
+    const done = new Set(
+      ((await sql`select name from belly_schema_migrations`) as { name: string }[]).map((row) => row.name),
+    );
+    const applied: string[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.name)) continue;
+      await sql.begin(async (tx) => {
+        await tx.unsafe(migration.sql);
+        await tx`insert into belly_schema_migrations (name) values (${migration.name})`;
+      });
+      applied.push(migration.name);
+    }
+    return applied;
+  } catch (cause) {
+    throw sinkError("migration", cause);
+  } finally {
+    await sql.close({ timeout: 5 });
+  }
+}

@@ -1,0 +1,224 @@
+import { createClient, PostgrestError, type SupabaseClient } from "@supabase/supabase-js";
+import { candlesOf, RANGE_LIMIT, rangeLimit } from "../../candles.ts";
+import { ConfigError, excerpt, SinkError } from "../../errors.ts";
+import type { HistoryStore, RangeQuery } from "../../ports.ts";
+import type { Tick } from "../../tick.ts";
+import { type PriceHistoryRow, rowToTick, tickToRow } from "../postgres/history.ts";
+
+const TABLE = "price_history";
+const COLUMNS =
+  "asset,currency,price,market_cap,volume_24h,change_24h_pct,source,source_updated_at,fetched_at";
+
+/**
+ * Rows asked for per read request. Supabase caps every response at 1000 rows (PostgREST's `db-max-rows`)
+ * without saying so, so longer reads page by keyset; a project with a lower cap would end reads early.
+ */
+export const SUPABASE_PAGE_ROWS = 1000;
+
+/** Ticks per upsert request, so that bodies stay small and the returned rows stay under any row cap. */
+const UPSERT_CHUNK = 500;
+
+/** What the SinkError hints say, per cause. */
+export const SUPABASE_HINTS = {
+  migration:
+    "run the migration in supabase/migrations (bun run migrate with DATABASE_URL, or the Supabase SQL editor)",
+  column: "price_history lacks a column: re-run the migration",
+  serviceRole: "writes need SUPABASE_SERVICE_ROLE_KEY, not the anon key",
+  readGrant: "this key may not read price_history: re-run the migration, which grants select to anon",
+  url: "check SUPABASE_URL (https://<project>.supabase.co, without /rest/v1) and that the project is not paused",
+  unavailable: "Supabase's API cannot reach its database right now: retry, or restore the paused project",
+} as const;
+
+/** The one line startup prints when only the public key could write. */
+export const ANON_WRITE_REFUSAL =
+  "SUPABASE_SERVICE_ROLE_KEY: expected the service role key; the public anon key must never write prices";
+
+/** How to reach the Supabase Data API. */
+export interface SupabaseHistoryOptions {
+  /** Project URL, e.g. https://abcd.supabase.co. */
+  url: string;
+  /** Key for writes (and reads, unless `readKey` is given): the service role key. */
+  key: string;
+  /** Key for reads, e.g. the anon key of a read-only API; default `key`. */
+  readKey?: string;
+  /** Replaces global fetch (tests, proxies); a plain function will do, Bun's `preconnect` is not needed. */
+  fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  /** Aborts a request after this many milliseconds; default 15000. supabase-js has no timeout of its own. */
+  timeoutMs?: number;
+}
+
+/** What supabase-js resolves with when a request failed (it never throws for HTTP or network errors). */
+export interface SupabaseFailure {
+  error: { message: string; details?: string | null; hint?: string | null; code?: string };
+  status: number;
+}
+
+// Postgres renders numeric as a JSON number literal of its exact digits, and JSON.parse gives the same double
+// as Number(text), so reads (rowToTick) keep what postgres.ts keeps; writes send text (tickToRow) likewise.
+/** A price_history row as PostgREST sends it: timestamps as ISO text, which paging reuses as is. */
+type JsonRow = PriceHistoryRow & { source_updated_at: string; fetched_at: string };
+
+/**
+ * Names what to fix for a failed request. `write` tells the write key from the read key; `keyName` is the
+ * variable holding the key that was sent.
+ */
+export function supabaseHint(failed: SupabaseFailure, write: boolean, keyName: string): string | undefined {
+  const code = failed.error.code ?? "";
+  const text = `${failed.error.message} ${failed.error.hint ?? ""}`;
+  if (code === "PGRST205" || code === "42P01") return SUPABASE_HINTS.migration;
+  if (code === "PGRST204" || code === "42703") return SUPABASE_HINTS.column;
+  if (code === "42501" || /row-level security/i.test(text))
+    return write ? SUPABASE_HINTS.serviceRole : SUPABASE_HINTS.readGrant;
+  if (failed.status === 404) return /route/i.test(text) ? SUPABASE_HINTS.url : SUPABASE_HINTS.migration;
+  if (
+    failed.status === 401 ||
+    failed.status === 403 ||
+    code.startsWith("PGRST3") ||
+    /JWT|JWS|API key/i.test(text)
+  )
+    return `check ${keyName}`;
+  if (failed.status === 0) return SUPABASE_HINTS.url;
+  if (failed.status === 503 || code.startsWith("PGRST0")) return SUPABASE_HINTS.unavailable;
+  return undefined;
+}
+
+function connect(url: string, key: string, options: SupabaseHistoryOptions): SupabaseClient {
+  return createClient(url, key, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    db: { timeout: options.timeoutMs ?? 15_000 },
+    // supabase-js only ever calls it, so the missing `preconnect` of Bun's fetch type does not matter.
+    ...(options.fetch ? { global: { fetch: options.fetch as typeof fetch } } : {}),
+  });
+}
+
+/**
+ * History store on Supabase's Data API through the official supabase-js client (PostgREST underneath).
+ * upsert sends `Prefer: resolution=ignore-duplicates` and counts the rows PostgREST returns, which are only the
+ * inserted ones. PostgREST cannot group, so candles fold the window's ticks here with candlesOf, bounded to the
+ * 10,000 most recent ticks of the window (10 requests); when that bound cuts the window, the oldest candle,
+ * which may be partial, is left out. Every failure becomes a SinkError with a hint; keys never appear in it.
+ * @example const history = createSupabaseHistory({ url: config.supabase.url, key: assertWriteKey(config.supabase) });
+ */
+export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryStore {
+  const secrets = [options.key, options.readKey].filter((key): key is string => (key?.length ?? 0) >= 6);
+  const writer = connect(options.url, options.key, options);
+  const separateReader = options.readKey !== undefined && options.readKey !== options.key;
+  const reader = separateReader ? connect(options.url, options.readKey as string, options) : writer;
+  const readKeyName = separateReader ? "SUPABASE_ANON_KEY" : "SUPABASE_SERVICE_ROLE_KEY";
+
+  const redact = (text: string | null | undefined) =>
+    secrets.reduce((out, secret) => out.split(secret).join("[redacted]"), text ?? "");
+
+  function failure(what: string, failed: SupabaseFailure, write: boolean): SinkError {
+    const code = failed.error.code ?? "";
+    const cause = new PostgrestError({
+      message: redact(failed.error.message),
+      details: redact(failed.error.details),
+      hint: redact(failed.error.hint),
+      code,
+    });
+    const summary = excerpt(`HTTP ${failed.status}${code ? ` ${code}` : ""}: ${cause.message}`);
+    const hint = supabaseHint(failed, write, write ? "SUPABASE_SERVICE_ROLE_KEY" : readKeyName);
+    return new SinkError("history", `${what} failed (${summary})`, hint ? { cause, hint } : { cause });
+  }
+
+  /** The newest `limit` ticks of the window, newest first, paging by keyset past the 1000-row cap. */
+  async function newest(query: RangeQuery, limit: number): Promise<Tick[]> {
+    const ticks: Tick[] = [];
+    let before = query.to?.toISOString();
+    while (ticks.length < limit) {
+      const want = Math.min(SUPABASE_PAGE_ROWS, limit - ticks.length);
+      let request = reader
+        .from(TABLE)
+        .select(COLUMNS)
+        .eq("asset", query.asset)
+        .eq("currency", query.currency);
+      if (query.from) request = request.gte("source_updated_at", query.from.toISOString());
+      // The server's own timestamp text keeps microseconds that a JS Date would round away.
+      if (before !== undefined) request = request.lt("source_updated_at", before);
+      const result = await request.order("source_updated_at", { ascending: false }).limit(want);
+      if (result.error) throw failure(`select from ${TABLE}`, result, false);
+      const rows = (result.data ?? []) as unknown as JsonRow[];
+      ticks.push(...rows.map(rowToTick));
+      const last = rows.at(-1);
+      if (!last || rows.length < want) break;
+      before = last.source_updated_at;
+    }
+    return ticks;
+  }
+
+  return {
+    async upsert(ticks) {
+      let inserted = 0;
+      // Chunks commit one by one; a failure midway leaves earlier chunks stored, which a replay skips.
+      for (let start = 0; start < ticks.length; start += UPSERT_CHUNK) {
+        const rows = ticks.slice(start, start + UPSERT_CHUNK).map((tick) => ({
+          ...tickToRow(tick),
+          source_updated_at: tick.sourceUpdatedAt,
+          fetched_at: tick.fetchedAt,
+        }));
+        const result = await writer
+          .from(TABLE)
+          .upsert(rows, { onConflict: "asset,currency,source_updated_at", ignoreDuplicates: true })
+          .select("asset");
+        if (result.error) throw failure(`upsert into ${TABLE}`, result, true);
+        inserted += result.data?.length ?? 0;
+      }
+      return { inserted };
+    },
+    async recent(asset, currency, limit = 100) {
+      return newest({ asset, currency }, Math.floor(limit));
+    },
+    async range(query) {
+      return (await newest(query, rangeLimit(query))).reverse();
+    },
+    async candles(query) {
+      const ticks = await newest(query, RANGE_LIMIT.max);
+      const candles = candlesOf(ticks, query.interval);
+      return ticks.length >= RANGE_LIMIT.max ? candles.slice(1) : candles;
+    },
+    async ping() {
+      // A GET, not `select(..., { head: true })`: supabase-js reads a HEAD's body-less 404 as success, so a
+      // missing table would pass. No retries, so that /readyz answers within one timeout.
+      const clients = separateReader ? [writer, reader] : [writer];
+      for (const client of clients) {
+        const result = await client.from(TABLE).select("asset").limit(1).retry(false);
+        if (result.error) throw failure("ping", result, client === writer);
+      }
+    },
+    async close() {
+      // supabase-js keeps no sockets for REST calls and no timers with autoRefreshToken off: nothing to release.
+    },
+  };
+}
+
+/** The role claim of a legacy JWT key, or undefined for opaque keys (sb_secret_…) and garbage. */
+function jwtRole(key: string): string | undefined {
+  const parts = key.split(".");
+  if (parts.length !== 3 || !parts[1]) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8")) as { role?: unknown };
+    return typeof claims.role === "string" ? claims.role : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Returns the key the consumer may write prices with, or throws ConfigError with {@link ANON_WRITE_REFUSAL}
+ * when there is no service role key, or when it is the anon key in disguise (equal to SUPABASE_ANON_KEY,
+ * an `sb_publishable_…` key, or a JWT whose role is not service_role). Opaque keys are left to the server.
+ * @example const key = assertWriteKey(config.supabase); // before createSupabaseHistory({ url, key })
+ */
+export function assertWriteKey(supabase: { anonKey: string | null; serviceRoleKey: string | null }): string {
+  const key = supabase.serviceRoleKey;
+  const role = key ? jwtRole(key) : undefined;
+  if (
+    !key ||
+    key === supabase.anonKey ||
+    key.startsWith("sb_publishable_") ||
+    (role !== undefined && role !== "service_role")
+  )
+    throw new ConfigError([ANON_WRITE_REFUSAL]);
+  return key;
+}

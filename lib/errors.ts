@@ -19,15 +19,35 @@ function safeStringify(value: unknown): string {
   }
 }
 
-/** Base class of every error this project raises on purpose; `hint` says what the user should fix. */
+/** What every project error may carry besides its message. */
+export interface BellyErrorOptions {
+  cause?: unknown;
+  /** What the user should do about it: the one-line fix. */
+  hint?: string;
+  /** Whether trying again later may succeed (an outage) rather than needing a setting fixed. Default false. */
+  retriable?: boolean;
+}
+
+/**
+ * Base class of every error this project raises on purpose: `hint` says what the user should fix, and
+ * `retriable` whether waiting and trying again may succeed.
+ */
 export class BellyError extends Error {
   override name = "BellyError";
   /** What the user should do about it, when we know. */
   readonly hint: string | undefined;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+  /** Whether the same call may succeed later without a change of settings. */
+  readonly retriable: boolean;
+  constructor(message: string, options?: BellyErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.hint = options?.hint;
+    this.retriable = options?.retriable ?? false;
   }
+}
+
+/** Whether an error says it is worth another attempt (only project errors can say so). */
+export function isRetriable(error: unknown): boolean {
+  return error instanceof BellyError && error.retriable;
 }
 
 /** The environment holds bad or missing values; `problems` has one line per variable. */
@@ -41,10 +61,7 @@ export class ConfigError extends BellyError {
 /** The price source answered with something we cannot use (HTTP error, bad body, timeout). */
 export class SourceError extends BellyError {
   override name = "SourceError";
-  constructor(
-    message: string,
-    options?: { cause?: unknown; hint?: string; status?: number; retryAfterMs?: number },
-  ) {
+  constructor(message: string, options?: BellyErrorOptions & { status?: number; retryAfterMs?: number }) {
     super(message, options);
     this.status = options?.status;
     this.retryAfterMs = options?.retryAfterMs;
@@ -77,7 +94,7 @@ export class SinkError extends BellyError {
   constructor(
     readonly sink: "history" | "cache",
     message: string,
-    options?: { cause?: unknown; hint?: string },
+    options?: BellyErrorOptions,
   ) {
     super(`${sink}: ${message}`, options);
   }

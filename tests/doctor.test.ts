@@ -22,7 +22,8 @@ import {
   type LiveColumn,
 } from "../lib/adapters/postgres/schema.ts";
 import { type RedisCommands, redisChecks } from "../lib/adapters/redis/doctor.ts";
-import { keyRole, PROBE_ROW, supabaseChecks } from "../lib/adapters/supabase/doctor.ts";
+import { PROBE_ROW, supabaseChecks } from "../lib/adapters/supabase/doctor.ts";
+import { keyRole } from "../lib/adapters/supabase/keys.ts";
 import { upstashChecks } from "../lib/adapters/upstash/doctor.ts";
 import {
   type Check,

@@ -4,12 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createClient } from "@supabase/supabase-js";
 import { SQL } from "bun";
 import { migratePostgres } from "../lib/adapters/postgres/history.ts";
-import {
-  ANON_WRITE_REFUSAL,
-  assertWriteKey,
-  createSupabaseHistory,
-  SUPABASE_HINTS,
-} from "../lib/adapters/supabase/history.ts";
+import { createSupabaseHistory, SUPABASE_HINTS } from "../lib/adapters/supabase/history.ts";
+import { ANON_WRITE_REFUSAL, assertWriteKey } from "../lib/adapters/supabase/keys.ts";
 import { candlesOf } from "../lib/candles.ts";
 import { ConfigError, describeError, SinkError } from "../lib/errors.ts";
 import type { HistoryStore } from "../lib/ports.ts";

@@ -19,6 +19,7 @@ import { type Check, type CheckGroup, fail, ok, skip } from "../../checks/check.
 import { type HttpAnswer as Answer, type Fetch, request } from "../../checks/http.ts";
 import { describeError, excerpt } from "../../errors.ts";
 import { EXPECTED_COLUMNS } from "../postgres/schema.ts";
+import { isJwt, keyRole } from "./keys.ts";
 
 /** The Supabase settings the checks use. */
 export interface SupabaseSettings {
@@ -48,24 +49,6 @@ export const PROBE_ROW = {
   source_updated_at: "1970-01-01T00:00:00Z",
   fetched_at: "1970-01-01T00:00:00Z",
 } as const;
-
-const isJwt = (key: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(key);
-
-/**
- * The role a Supabase key grants: the `role` claim of a legacy JWT key, or the kind of a new sb_ key.
- * @example keyRole("sb_publishable_abc") // "anon"
- */
-export function keyRole(key: string): string | null {
-  if (key.startsWith("sb_publishable_")) return "anon";
-  if (key.startsWith("sb_secret_")) return "service_role";
-  if (!isJwt(key)) return null;
-  try {
-    const payload = JSON.parse(Buffer.from(key.split(".")[1] ?? "", "base64url").toString("utf8"));
-    return typeof payload?.role === "string" ? payload.role : null;
-  } catch {
-    return null;
-  }
-}
 
 function headersFor(key: string): Record<string, string> {
   // New sb_ keys go in apikey only; the gateway refuses them as a Bearer token, which must be a JWT.

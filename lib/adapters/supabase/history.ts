@@ -1,6 +1,6 @@
 import { createClient, PostgrestError, type SupabaseClient } from "@supabase/supabase-js";
 import { candlesOf, RANGE_LIMIT, rangeLimit } from "../../candles.ts";
-import { ConfigError, excerpt, SinkError } from "../../errors.ts";
+import { excerpt, SinkError } from "../../errors.ts";
 import type { HistoryStore, RangeQuery } from "../../ports.ts";
 import type { Tick } from "../../tick.ts";
 import { type PriceHistoryRow, rowToTick, tickToRow } from "../postgres/history.ts";
@@ -28,10 +28,6 @@ export const SUPABASE_HINTS = {
   url: "check SUPABASE_URL (https://<project>.supabase.co, without /rest/v1) and that the project is not paused",
   unavailable: "Supabase's API cannot reach its database right now: retry, or restore the paused project",
 } as const;
-
-/** The one line startup prints when only the public key could write. */
-export const ANON_WRITE_REFUSAL =
-  "SUPABASE_SERVICE_ROLE_KEY: expected the service role key; the public anon key must never write prices";
 
 /** How to reach the Supabase Data API. */
 export interface SupabaseHistoryOptions {
@@ -97,7 +93,7 @@ function connect(url: string, key: string, options: SupabaseHistoryOptions): Sup
  * inserted ones. PostgREST cannot group, so candles fold the window's ticks here with candlesOf, bounded to the
  * 10,000 most recent ticks of the window (10 requests); when that bound cuts the window, the oldest candle,
  * which may be partial, is left out. Every failure becomes a SinkError with a hint; keys never appear in it.
- * @example const history = createSupabaseHistory({ url: config.supabase.url, key: assertWriteKey(config.supabase) });
+ * @example const history = createSupabaseHistory({ url: config.history.url, key: config.history.writeKey });
  */
 export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryStore {
   const secrets = [options.key, options.readKey].filter((key): key is string => (key?.length ?? 0) >= 6);
@@ -190,35 +186,4 @@ export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryS
       // supabase-js keeps no sockets for REST calls and no timers with autoRefreshToken off: nothing to release.
     },
   };
-}
-
-/** The role claim of a legacy JWT key, or undefined for opaque keys (sb_secret_…) and garbage. */
-function jwtRole(key: string): string | undefined {
-  const parts = key.split(".");
-  if (parts.length !== 3 || !parts[1]) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8")) as { role?: unknown };
-    return typeof claims.role === "string" ? claims.role : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Returns the key the consumer may write prices with, or throws ConfigError with {@link ANON_WRITE_REFUSAL}
- * when there is no service role key, or when it is the anon key in disguise (equal to SUPABASE_ANON_KEY,
- * an `sb_publishable_…` key, or a JWT whose role is not service_role). Opaque keys are left to the server.
- * @example const key = assertWriteKey(config.supabase); // before createSupabaseHistory({ url, key })
- */
-export function assertWriteKey(supabase: { anonKey: string | null; serviceRoleKey: string | null }): string {
-  const key = supabase.serviceRoleKey;
-  const role = key ? jwtRole(key) : undefined;
-  if (
-    !key ||
-    key === supabase.anonKey ||
-    key.startsWith("sb_publishable_") ||
-    (role !== undefined && role !== "service_role")
-  )
-    throw new ConfigError([ANON_WRITE_REFUSAL]);
-  return key;
 }

@@ -1,25 +1,27 @@
 // Consumer: reads ticks from Kafka in batches, stores each once in the history, keeps the latest per pair in
 // the cache, commits only after both writes, and serves the status page and API on PORT.
 // SIGTERM/SIGINT leave the batch in flight uncommitted. `--migrate` applies the migrations to DATABASE_URL.
-
 import { openKafkaConsumerBus } from "./lib/adapters/kafka/consumer-bus.ts";
-import { configOrExit } from "./lib/config.ts";
 import { createLogger } from "./lib/log.ts";
-import { openCache, openHistory, requireKafka } from "./lib/run/adapters.ts";
+import { openCache, openHistory } from "./lib/run/adapters.ts";
 import { runConsumerService } from "./lib/run/consumer-service.ts";
 import { runMigrate } from "./lib/run/migrate.ts";
-import { runMain, stopSignal } from "./lib/run/process.ts";
+import { CONFIG_EXIT_CODE, loadConfigOrReport, runMain, stopSignal } from "./lib/run/process.ts";
 
-const config = configOrExit();
+if (process.argv.includes("--migrate")) {
+  const settings = loadConfigOrReport(Bun.env, "migrate");
+  process.exit(settings ? await runMigrate(settings.databaseUrl, { optional: true }) : CONFIG_EXIT_CODE);
+}
+const config = loadConfigOrReport(Bun.env, "consumer");
+if (!config) process.exit(CONFIG_EXIT_CODE);
 const log = createLogger({ level: config.logLevel, secrets: config.secrets, base: { svc: "consumer" } });
-if (process.argv.includes("--migrate")) await runMigrate(config, { optional: true });
-const kafkaConfig = requireKafka(config);
 
-await runMain(log, async () => {
-  const signal = stopSignal(log);
-  const history = openHistory(config, log);
-  const cache = openCache(config, log);
-  const bus = await openKafkaConsumerBus(kafkaConfig, log);
+const code = await runMain(log, async () => {
+  const signal = stopSignal(log, () => process.exit(130));
+  const history = openHistory(config.history, log);
+  const cache = openCache(config.cache, log);
+  const bus = await openKafkaConsumerBus(config.kafka, log);
   const { port, fetchIntervalMs } = config;
   await runConsumerService({ bus, history, cache, log, signal, port, fetchIntervalMs });
 });
+process.exit(code);

@@ -1,21 +1,20 @@
 // Producer: polls CoinGecko on FETCH_INTERVAL boundaries and publishes each tick to Kafka.
 // `bun run producer.ts --once` publishes one cycle and exits 0, or non-zero with a one-line reason.
-import { configOrExit } from "./lib/config.ts";
 import { createLogger } from "./lib/log.ts";
 import { runProducerLoop } from "./lib/pipeline/produce-loop.ts";
-import { openBus, openSource, requireKafka } from "./lib/run/adapters.ts";
-import { runMain, stopSignal } from "./lib/run/process.ts";
+import { openBus, openSource } from "./lib/run/adapters.ts";
+import { CONFIG_EXIT_CODE, loadConfigOrReport, runMain, stopSignal } from "./lib/run/process.ts";
 import { serveProducerHealth } from "./lib/run/producer-health.ts";
 
-const config = configOrExit();
+const config = loadConfigOrReport(Bun.env, "producer");
+if (!config) process.exit(CONFIG_EXIT_CODE);
 const log = createLogger({ level: config.logLevel, secrets: config.secrets, base: { svc: "producer" } });
-const kafkaConfig = requireKafka(config);
 const once = process.argv.includes("--once");
 
-await runMain(log, async () => {
-  const signal = stopSignal(log);
+const code = await runMain(log, async () => {
+  const signal = stopSignal(log, () => process.exit(130));
   const source = openSource(config, log);
-  const { publisher } = await openBus(kafkaConfig, log);
+  const { publisher } = await openBus(config.kafka, log);
   const intervalMs = config.fetchIntervalMs;
   const port = once ? null : config.healthPort;
   const health = port ? serveProducerHealth({ port, intervalMs, graceMs: 60_000 }) : null;
@@ -26,3 +25,4 @@ await runMain(log, async () => {
     await publisher.close();
   }
 });
+process.exit(code);

@@ -6,7 +6,7 @@
 import { CompressionTypes, type Producer } from "kafkajs";
 import { createKafka } from "../lib/adapters/kafka/client.ts";
 import { createKafkaPublisher } from "../lib/adapters/kafka/publisher.ts";
-import type { KafkaConfig } from "../lib/config.ts";
+import type { KafkaSettings as KafkaConfig } from "../lib/adapters/kafka/settings.ts";
 import { silentLogger } from "../lib/log.ts";
 import type { TickPublisher } from "../lib/ports.ts";
 import { encodeTick, TICK_HEADERS, type Tick, tickKey } from "../lib/tick.ts";

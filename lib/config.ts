@@ -2,33 +2,79 @@ import { existsSync } from "node:fs";
 import { z } from "zod";
 import type { CoinGeckoSettings } from "./adapters/coingecko/settings.ts";
 import type { KafkaSettings } from "./adapters/kafka/settings.ts";
+import { ANON_WRITE_REFUSAL, assertWriteKey } from "./adapters/supabase/keys.ts";
 import { ConfigError } from "./errors.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
-/** @deprecated name kept for callers: see {@link KafkaSettings}. */
-export type KafkaConfig = KafkaSettings;
-/** The CoinGecko settings. */
-export type CoinGeckoConfig = CoinGeckoSettings;
+/** Where the price history goes: Supabase's Data API, Postgres directly, or a SQLite file. */
+export type HistorySettings =
+  | { kind: "supabase"; url: string; writeKey: string; readKey: string | null }
+  | { kind: "postgres"; url: string }
+  /** `path` null: the run mode picks the default file (demo data gets its own). */
+  | { kind: "sqlite"; path: string | null };
 
-/** Everything the producer and the consumer read from the environment, validated. */
-export interface Config {
-  kafka: KafkaConfig | null;
-  fetchIntervalMs: number;
-  assets: string[];
-  currencies: string[];
-  coingecko: CoinGeckoConfig;
-  redis: { url: string; token: string | null } | null;
-  supabase: { url: string; anonKey: string | null; serviceRoleKey: string | null } | null;
-  databaseUrl: string | null;
-  /** SQLite file of the history when neither Supabase nor Postgres is configured; null for the default. */
-  sqlitePath: string | null;
+/** Where the latest price per pair goes: Upstash over REST, Redis over RESP, or process memory. */
+export type CacheSettings =
+  | { kind: "upstash"; url: string; token: string }
+  | { kind: "redis"; url: string }
+  | { kind: "memory" };
+
+/** The Supabase project and its keys as given, checked by the doctor rather than refused (`all` role only). */
+export interface SupabaseKeys {
+  url: string;
+  anonKey: string | null;
+  serviceRoleKey: string | null;
+}
+
+/** What every process reads. */
+interface Base {
   logLevel: LogLevel;
-  port: number;
-  /** Port of the producer's /healthz (Fly's check), or null for none. */
-  healthPort: number | null;
   /** Every secret value, so that the logger can hide them wherever they appear. */
   secrets: string[];
 }
+
+/** What the price source needs (producer, one-process mode, doctor). */
+interface SourceSection {
+  fetchIntervalMs: number;
+  assets: string[];
+  currencies: string[];
+  coingecko: CoinGeckoSettings;
+}
+
+/** What the sinks and the status page need (consumer, one-process mode). */
+interface SinkSection {
+  history: HistorySettings;
+  cache: CacheSettings;
+  port: number;
+  /** The producer's interval: the status page calls data stale past twice this. */
+  fetchIntervalMs: number;
+  /** The direct Postgres connection, for `--migrate` (also the history when Supabase is not configured). */
+  databaseUrl: string | null;
+}
+
+/** The process that reads the environment; each validates only what it uses. */
+export type Role = "producer" | "consumer" | "dev" | "migrate" | "all";
+
+/** The validated settings of each role. */
+export interface Configs {
+  producer: Base & SourceSection & { kafka: KafkaSettings; healthPort: number | null };
+  consumer: Base & SinkSection & { kafka: KafkaSettings };
+  dev: Base & SourceSection & SinkSection & { kafka: KafkaSettings | null };
+  migrate: Base & { databaseUrl: string | null };
+  /** Every variable (the doctor checks whatever is configured): Supabase keys as given, no history choice. */
+  all: Base &
+    SourceSection & {
+      kafka: KafkaSettings | null;
+      cache: CacheSettings;
+      supabase: SupabaseKeys | null;
+      databaseUrl: string | null;
+      port: number;
+      healthPort: number | null;
+    };
+}
+
+/** Everything the environment configures (the `all` role): what the doctor and tests read. */
+export type Config = Configs["all"];
 
 const blankToUndefined = (value: unknown) =>
   typeof value === "string" && value.trim() === ""
@@ -71,7 +117,7 @@ const url = (protocols: string[]) =>
   );
 const broker = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
-const envSchema = z.object({
+const envShape = {
   KAFKA_BROKERS: optional(
     z
       .string()
@@ -130,7 +176,43 @@ const envSchema = z.object({
     z.coerce.number("a TCP port").int().min(0, "0-65535 (0 picks a free port)").max(65_535, "0-65535"),
   ),
   HEALTH_PORT: optional(z.coerce.number("a TCP port").int().min(1, "1-65535").max(65_535, "1-65535")),
-});
+};
+type EnvName = keyof typeof envShape;
+
+const KAFKA_VARS = Object.keys(envShape).filter((name) => name.startsWith("KAFKA_")) as EnvName[];
+const SOURCE_VARS: EnvName[] = [
+  "FETCH_INTERVAL",
+  "ASSETS",
+  "VS_CURRENCIES",
+  "COINGECKO_API_KEY",
+  "COINGECKO_PLAN",
+  "COINGECKO_BASE_URL",
+  "COINGECKO_TIMEOUT_MS",
+];
+const SINK_VARS: EnvName[] = [
+  "FETCH_INTERVAL",
+  "REDIS_URL",
+  "REDIS_TOKEN",
+  "SUPABASE_URL",
+  "SUPABASE_ANON_KEY",
+  "SUPABASE_SERVICE_ROLE_KEY",
+  "DATABASE_URL",
+  "SQLITE_PATH",
+  "PORT",
+];
+
+/** The variables each role reads (LOG_LEVEL always): a process never refuses a setting it does not use. */
+export const ROLE_VARIABLES: Readonly<Record<Role, readonly EnvName[]>> = {
+  producer: [...KAFKA_VARS, ...SOURCE_VARS, "HEALTH_PORT"],
+  consumer: [...KAFKA_VARS, ...SINK_VARS],
+  dev: [...KAFKA_VARS, ...SOURCE_VARS, ...SINK_VARS],
+  migrate: ["DATABASE_URL"],
+  all: Object.keys(envShape) as EnvName[],
+};
+
+/** The one line a producer or consumer prints without brokers. */
+export const KAFKA_BROKERS_REQUIRED =
+  "KAFKA_BROKERS: expected host:port[,host:port...] of your Kafka or Redpanda brokers (or use `bun run dev` to run everything in one process without Kafka)";
 
 /** Seed defaults. */
 export const DEFAULTS = {
@@ -145,26 +227,89 @@ export const DEFAULTS = {
   port: 8080,
 } as const;
 
+type Env = Record<string, string | undefined>;
+type Parsed = { [K in EnvName]?: z.output<(typeof envShape)[K]> };
+
 /**
- * Reads and validates the environment. Throws {@link ConfigError} with one line per bad variable.
+ * Reads and validates the variables `role` uses, in one round: every bad or missing one is a line of the
+ * {@link ConfigError} it throws, never only the first. Default role `all` (every variable; the doctor).
  * Defaults: topic belly-price, group belly-consumers, FETCH_INTERVAL 600 s, beldex in usd, port 8080.
- * @example const config = loadConfig(Bun.env);
+ * @example const config = loadConfig(Bun.env, "producer"); // config.kafka is never null here
  */
-export function loadConfig(env: Record<string, string | undefined> = Bun.env): Config {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
+export function loadConfig<R extends Role = "all">(env: Env = Bun.env, role: R = "all" as R): Configs[R] {
+  const names = new Set<EnvName>(["LOG_LEVEL", ...ROLE_VARIABLES[role]]);
+  const shape = Object.fromEntries([...names].map((name) => [name, envShape[name]]));
+  const parsed = z.object(shape).safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success)
+    for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? "environment");
       const shown =
         name in env && !/PASSWORD|TOKEN|KEY/.test(name) ? ` (got "${String(env[name]).slice(0, 60)}")` : "";
-      return `${name}: expected ${issue.message.replace(/^Invalid input: expected /, "")}${shown}`;
-    });
-    throw new ConfigError([...new Set(lines)]);
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
+      problems.push(`${name}: expected ${issue.message.replace(/^Invalid input: expected /, "")}${shown}`);
+    }
+  // Checks across variables still run on what parsed, so a second round never brings new lines.
+  const e = (parsed.success ? parsed.data : partialParse(shape, env)) as Parsed;
+  const uses = (name: EnvName) => names.has(name);
 
-  let sasl: KafkaConfig["sasl"] = null;
+  const kafka = uses("KAFKA_BROKERS") ? kafkaSettings(e, problems) : null;
+  if (
+    !kafka &&
+    (role === "producer" || role === "consumer") &&
+    !problems.some((p) => p.startsWith("KAFKA_BROKERS"))
+  )
+    problems.push(KAFKA_BROKERS_REQUIRED);
+  const coingecko = uses("COINGECKO_PLAN") ? coingeckoSettings(e, problems) : null;
+  const cache = uses("REDIS_URL") ? cacheSettings(e, problems) : null;
+  const history = uses("SUPABASE_URL") && role !== "all" ? historySettings(e, problems) : null;
+  if (role === "all" && e.SUPABASE_URL && !e.SUPABASE_ANON_KEY && !e.SUPABASE_SERVICE_ROLE_KEY)
+    problems.push("SUPABASE_SERVICE_ROLE_KEY: expected a key, since SUPABASE_URL is set");
+  if (problems.length) throw new ConfigError([...new Set(problems)]);
+
+  const secrets = [
+    e.KAFKA_PASSWORD,
+    e.COINGECKO_API_KEY,
+    e.REDIS_TOKEN,
+    e.SUPABASE_ANON_KEY,
+    e.SUPABASE_SERVICE_ROLE_KEY,
+    ...[e.REDIS_URL, e.DATABASE_URL].map(urlPassword),
+  ].filter((s): s is string => Boolean(s));
+  const all = {
+    logLevel: e.LOG_LEVEL ?? "info",
+    secrets,
+    kafka,
+    fetchIntervalMs: (e.FETCH_INTERVAL ?? DEFAULTS.fetchIntervalSeconds) * 1000,
+    assets: e.ASSETS ?? [...DEFAULTS.assets],
+    currencies: e.VS_CURRENCIES ?? [...DEFAULTS.currencies],
+    coingecko,
+    cache,
+    history,
+    supabase: e.SUPABASE_URL
+      ? {
+          url: e.SUPABASE_URL,
+          anonKey: e.SUPABASE_ANON_KEY ?? null,
+          serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY ?? null,
+        }
+      : null,
+    databaseUrl: e.DATABASE_URL ?? null,
+    port: e.PORT ?? DEFAULTS.port,
+    healthPort: e.HEALTH_PORT ?? null,
+  };
+  return all as unknown as Configs[R];
+}
+
+/** The variables that did parse, for the checks across variables when others did not. */
+function partialParse(shape: Record<string, z.ZodType>, env: Env): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(shape)) {
+    const result = schema.safeParse(env[name]);
+    if (result.success) out[name] = result.data;
+  }
+  return out;
+}
+
+function kafkaSettings(e: Parsed, problems: string[]): KafkaSettings | null {
+  let sasl: KafkaSettings["sasl"] = null;
   if (e.KAFKA_USERNAME || e.KAFKA_PASSWORD) {
     if (!e.KAFKA_USERNAME) problems.push("KAFKA_USERNAME: expected a user name, since KAFKA_PASSWORD is set");
     if (!e.KAFKA_PASSWORD) problems.push("KAFKA_PASSWORD: expected the password of KAFKA_USERNAME");
@@ -174,66 +319,55 @@ export function loadConfig(env: Record<string, string | undefined> = Bun.env): C
       password: e.KAFKA_PASSWORD ?? "",
     };
   }
-
-  const plan = e.COINGECKO_PLAN ?? (e.COINGECKO_API_KEY ? "demo" : "public");
-  if (plan !== "public" && !e.COINGECKO_API_KEY)
-    problems.push(`COINGECKO_API_KEY: expected your CoinGecko key, since COINGECKO_PLAN is ${plan}`);
-
-  if (e.REDIS_URL?.startsWith("http") && !e.REDIS_TOKEN)
-    problems.push("REDIS_TOKEN: expected the Upstash REST token, since REDIS_URL is an https:// REST URL");
-  if (e.SUPABASE_URL && !e.SUPABASE_ANON_KEY && !e.SUPABASE_SERVICE_ROLE_KEY)
-    problems.push("SUPABASE_SERVICE_ROLE_KEY: expected a key, since SUPABASE_URL is set");
-  if (problems.length) throw new ConfigError(problems);
-
+  if (!e.KAFKA_BROKERS) return null;
   const topic = e.KAFKA_TOPIC ?? DEFAULTS.topic;
-  const secrets = [
-    e.KAFKA_PASSWORD,
-    e.COINGECKO_API_KEY,
-    e.REDIS_TOKEN,
-    e.SUPABASE_ANON_KEY,
-    e.SUPABASE_SERVICE_ROLE_KEY,
-    ...[e.REDIS_URL, e.DATABASE_URL].map(urlPassword),
-  ].filter((s): s is string => Boolean(s));
-
   return {
-    kafka: e.KAFKA_BROKERS
-      ? {
-          brokers: e.KAFKA_BROKERS,
-          topic,
-          dlqTopic: `${topic}.dlq`,
-          group: e.KAFKA_CONSUMER_GROUP ?? DEFAULTS.group,
-          clientId: e.KAFKA_CLIENT_ID ?? DEFAULTS.clientId,
-          sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS ?? DEFAULTS.sessionTimeoutMs,
-          sasl,
-          // SCRAM on Redpanda Cloud only works over TLS, so a username turns TLS on unless told otherwise.
-          ssl: e.KAFKA_SSL ?? (sasl !== null || e.KAFKA_CA_FILE !== undefined),
-          caFile: e.KAFKA_CA_FILE ?? null,
-        }
-      : null,
-    fetchIntervalMs: (e.FETCH_INTERVAL ?? DEFAULTS.fetchIntervalSeconds) * 1000,
-    assets: e.ASSETS ?? [...DEFAULTS.assets],
-    currencies: e.VS_CURRENCIES ?? [...DEFAULTS.currencies],
-    coingecko: {
-      plan,
-      apiKey: e.COINGECKO_API_KEY ?? null,
-      baseUrl: e.COINGECKO_BASE_URL ?? null,
-      timeoutMs: e.COINGECKO_TIMEOUT_MS ?? DEFAULTS.timeoutMs,
-    },
-    redis: e.REDIS_URL ? { url: e.REDIS_URL, token: e.REDIS_TOKEN ?? null } : null,
-    supabase: e.SUPABASE_URL
-      ? {
-          url: e.SUPABASE_URL,
-          anonKey: e.SUPABASE_ANON_KEY ?? null,
-          serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY ?? null,
-        }
-      : null,
-    databaseUrl: e.DATABASE_URL ?? null,
-    sqlitePath: e.SQLITE_PATH ?? null,
-    logLevel: e.LOG_LEVEL ?? "info",
-    port: e.PORT ?? DEFAULTS.port,
-    healthPort: e.HEALTH_PORT ?? null,
-    secrets,
+    brokers: e.KAFKA_BROKERS,
+    topic,
+    dlqTopic: `${topic}.dlq`,
+    group: e.KAFKA_CONSUMER_GROUP ?? DEFAULTS.group,
+    clientId: e.KAFKA_CLIENT_ID ?? DEFAULTS.clientId,
+    sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS ?? DEFAULTS.sessionTimeoutMs,
+    sasl,
+    // SCRAM on Redpanda Cloud only works over TLS, so a username turns TLS on unless told otherwise.
+    ssl: e.KAFKA_SSL ?? (sasl !== null || e.KAFKA_CA_FILE !== undefined),
+    caFile: e.KAFKA_CA_FILE ?? null,
   };
+}
+
+function coingeckoSettings(e: Parsed, problems: string[]): CoinGeckoSettings {
+  const common = {
+    baseUrl: e.COINGECKO_BASE_URL ?? null,
+    timeoutMs: e.COINGECKO_TIMEOUT_MS ?? DEFAULTS.timeoutMs,
+  };
+  const plan = e.COINGECKO_PLAN ?? (e.COINGECKO_API_KEY ? "demo" : "public");
+  if (plan === "public") return { plan, apiKey: e.COINGECKO_API_KEY ?? null, ...common };
+  if (!e.COINGECKO_API_KEY)
+    problems.push(`COINGECKO_API_KEY: expected your CoinGecko key, since COINGECKO_PLAN is ${plan}`);
+  return { plan, apiKey: e.COINGECKO_API_KEY ?? "", ...common };
+}
+
+function cacheSettings(e: Parsed, problems: string[]): CacheSettings {
+  if (!e.REDIS_URL) return { kind: "memory" };
+  if (!e.REDIS_URL.startsWith("http")) return { kind: "redis", url: e.REDIS_URL };
+  if (!e.REDIS_TOKEN)
+    problems.push("REDIS_TOKEN: expected the Upstash REST token, since REDIS_URL is an https:// REST URL");
+  return { kind: "upstash", url: e.REDIS_URL, token: e.REDIS_TOKEN ?? "" };
+}
+
+function historySettings(e: Parsed, problems: string[]): HistorySettings {
+  if (e.SUPABASE_URL) {
+    const anonKey = e.SUPABASE_ANON_KEY ?? null;
+    try {
+      const writeKey = assertWriteKey({ anonKey, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY ?? null });
+      return { kind: "supabase", url: e.SUPABASE_URL, writeKey, readKey: anonKey };
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(ANON_WRITE_REFUSAL);
+    }
+  }
+  if (e.DATABASE_URL) return { kind: "postgres", url: e.DATABASE_URL };
+  return { kind: "sqlite", path: e.SQLITE_PATH ?? null };
 }
 
 function urlPassword(value: string | undefined): string | undefined {
@@ -242,19 +376,5 @@ function urlPassword(value: string | undefined): string | undefined {
     return decodeURIComponent(new URL(value).password) || undefined;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * Loads the config or prints one line per bad variable to stderr and exits with code 2 (no stack trace).
- * @example const config = configOrExit();
- */
-export function configOrExit(env: Record<string, string | undefined> = Bun.env): Config {
-  try {
-    return loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const line of error.problems) process.stderr.write(`config: ${line}\n`);
-    process.exit(2);
   }
 }

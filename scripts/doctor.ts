@@ -3,8 +3,8 @@
  * and prints one line per check, with the fix for each failure. Exit 0 when nothing failed, 1 when something
  * did, 2 when the environment itself is invalid.
  */
-import { configOrExit } from "../lib/config.ts";
 import { runDoctor } from "../lib/doctor/doctor.ts";
+import { CONFIG_EXIT_CODE, loadConfigOrReport } from "../lib/run/process.ts";
 
 // kafkajs 2.2.4 arms timers with negative delays, which Bun reports as TimeoutNegativeWarning on every request
 // (harmless: the delay becomes 1 ms). The doctor's output is read by people, so that one warning is dropped.
@@ -14,7 +14,8 @@ process.on("warning", (warning) => {
     process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
 
-const config = configOrExit();
+const config = loadConfigOrReport(Bun.env, "all");
+if (!config) process.exit(CONFIG_EXIT_CODE);
 const { code } = await runDoctor(config);
 // Exit explicitly: a check that timed out may still hold a socket open, and the verdict is already printed.
 process.exit(code);

@@ -1,5 +1,6 @@
 // `bun run migrate`: applies supabase/migrations to DATABASE_URL (plain Postgres or Supabase's direct connection).
-import { configOrExit } from "../lib/config.ts";
 import { runMigrate } from "../lib/run/migrate.ts";
+import { CONFIG_EXIT_CODE, loadConfigOrReport } from "../lib/run/process.ts";
 
-await runMigrate(configOrExit());
+const settings = loadConfigOrReport(Bun.env, "migrate");
+process.exit(settings ? await runMigrate(settings.databaseUrl) : CONFIG_EXIT_CODE);

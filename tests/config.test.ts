@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { loadConfig } from "../lib/config.ts";
+import { loadConfig, type Role } from "../lib/config.ts";
 import { ConfigError } from "../lib/errors.ts";
 
-function problems(env: Record<string, string>): string[] {
+function problems(env: Record<string, string>, role: Role = "all"): string[] {
   try {
-    loadConfig(env);
+    loadConfig(env, role);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -93,5 +93,61 @@ describe("config", () => {
   test("collects passwords inside URLs as secrets", () => {
     const config = loadConfig({ DATABASE_URL: "postgres://belly:pg-pass-123@127.0.0.1:5432/belly" });
     expect(config.secrets).toContain("pg-pass-123");
+  });
+});
+
+describe("config per process", () => {
+  const upstashWithoutToken = { REDIS_URL: "https://x.upstash.io" };
+  const anonOnly = { SUPABASE_URL: "https://p.supabase.co", SUPABASE_ANON_KEY: "anon-key-123" };
+
+  test("the producer ignores the sinks' settings and the consumer the source's", () => {
+    const broker = { KAFKA_BROKERS: "b:9092" };
+    expect(() =>
+      loadConfig({ ...broker, ...upstashWithoutToken, ...anonOnly, PORT: "x" }, "producer"),
+    ).not.toThrow();
+    expect(() =>
+      loadConfig({ ...broker, COINGECKO_PLAN: "pro", HEALTH_PORT: "x", ASSETS: "!" }, "consumer"),
+    ).not.toThrow();
+  });
+
+  test("reports every problem of a process in one round, missing brokers included", () => {
+    expect(problems({ FETCH_INTERVAL: "ten", COINGECKO_PLAN: "pro" }, "producer")).toEqual([
+      expect.stringMatching(/^FETCH_INTERVAL: expected/),
+      expect.stringMatching(/^KAFKA_BROKERS: expected .*bun run dev/),
+      "COINGECKO_API_KEY: expected your CoinGecko key, since COINGECKO_PLAN is pro",
+    ]);
+    const consumer = problems({ ...upstashWithoutToken, ...anonOnly }, "consumer");
+    expect(consumer).toHaveLength(3);
+    for (const name of ["KAFKA_BROKERS", "REDIS_TOKEN", "SUPABASE_SERVICE_ROLE_KEY"])
+      expect(consumer.some((line) => line.startsWith(`${name}: expected`))).toBe(true);
+  });
+
+  test("names the history and the cache as tagged settings, chosen once", () => {
+    const service = "sb_secret_abc123";
+    const both = { DATABASE_URL: "postgres://u:p@h:5432/d", SUPABASE_URL: "https://p.supabase.co" };
+    expect(loadConfig({ ...both, SUPABASE_SERVICE_ROLE_KEY: service }, "dev").history).toEqual({
+      kind: "supabase",
+      url: "https://p.supabase.co",
+      writeKey: service,
+      readKey: null,
+    });
+    expect(loadConfig({ DATABASE_URL: both.DATABASE_URL }, "dev").history).toEqual({
+      kind: "postgres",
+      url: both.DATABASE_URL,
+    });
+    expect(loadConfig({}, "dev").history).toEqual({ kind: "sqlite", path: null });
+    expect(loadConfig({ REDIS_URL: "https://x.upstash.io", REDIS_TOKEN: "t0ken" }, "dev").cache).toEqual({
+      kind: "upstash",
+      url: "https://x.upstash.io",
+      token: "t0ken",
+    });
+    expect(loadConfig({ REDIS_URL: "redis://127.0.0.1:6379" }, "dev").cache.kind).toBe("redis");
+    expect(loadConfig({}, "dev").cache.kind).toBe("memory");
+  });
+
+  test("migrate reads only DATABASE_URL", () => {
+    expect(
+      loadConfig({ KAFKA_BROKERS: "not a broker", DATABASE_URL: "postgres://h/d" }, "migrate").databaseUrl,
+    ).toBe("postgres://h/d");
   });
 });

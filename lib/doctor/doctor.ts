@@ -32,7 +32,7 @@ function notConfigured(subject: string, variable: string): CheckGroup {
 export function maskedSecrets(config: Config): string[] {
   const names = new Set<string>();
   if (config.kafka?.sasl) names.add(config.kafka.sasl.username);
-  for (const url of [config.databaseUrl, config.redis?.url]) {
+  for (const url of [config.databaseUrl, config.cache.kind === "memory" ? null : config.cache.url]) {
     if (!url) continue;
     const parsed = new URL(url);
     names.add(decodeURIComponent(parsed.username));
@@ -46,14 +46,14 @@ export function maskedSecrets(config: Config): string[] {
  * Unset dependencies get a single "not configured" skip line.
  */
 export function doctorGroups(config: Config): CheckGroup[] {
-  const redis = config.redis;
+  const { cache } = config;
   return [
     config.kafka ? kafkaChecks(config.kafka) : notConfigured("kafka", "KAFKA_BROKERS"),
-    !redis
+    cache.kind === "memory"
       ? notConfigured("redis", "REDIS_URL")
-      : redis.url.startsWith("http")
-        ? upstashChecks(redis.url, redis.token ?? "")
-        : redisChecks(redis.url),
+      : cache.kind === "upstash"
+        ? upstashChecks(cache.url, cache.token)
+        : redisChecks(cache.url),
     config.databaseUrl ? postgresChecks(config.databaseUrl) : notConfigured("postgres", "DATABASE_URL"),
     config.supabase ? supabaseChecks(config.supabase) : notConfigured("supabase", "SUPABASE_URL"),
     coingeckoChecks({
@@ -78,7 +78,7 @@ export interface DoctorOptions {
 /**
  * Runs every check, printing one line per check as soon as it is known, then a summary; returns the exit code
  * (0 when nothing failed, 1 otherwise) and the results.
- * @example const { code } = await runDoctor(configOrExit()); process.exit(code);
+ * @example const { code } = await runDoctor(loadConfig(Bun.env)); // the script exits with it
  */
 export async function runDoctor(
   config: Config,

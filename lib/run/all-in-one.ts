@@ -2,7 +2,7 @@ import { startFakeCoinGecko } from "../../tests/support/fake-coingecko.ts";
 import { openKafkaConsumerBus } from "../adapters/kafka/consumer-bus.ts";
 import { createLocalBus } from "../adapters/local-bus/bus.ts";
 import { localConsumerBus } from "../adapters/local-bus/consumer-bus.ts";
-import type { Config } from "../config.ts";
+import type { Configs } from "../config.ts";
 import { demoBackfill, demoBook } from "../demo/backfill.ts";
 import type { Logger } from "../log.ts";
 import { runProducerLoop } from "../pipeline/produce-loop.ts";
@@ -23,7 +23,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
  * @example await runAllInOne({ config, log, signal, demo: false });
  */
 export async function runAllInOne(deps: {
-  config: Config;
+  config: Configs["dev"];
   log: Logger;
   signal: AbortSignal;
   demo: boolean;
@@ -54,9 +54,14 @@ export async function runAllInOne(deps: {
       if (local.pending() > 0) log.warn("stopped before the bus drained", { pending: local.pending() });
     };
   }
-  const source = openSource(config, log, fake ? { baseUrl: fake.url } : undefined);
-  const history = openHistory(config, log, { demo });
-  const cache = openCache(config, log);
+  const source = openSource(
+    fake
+      ? { ...config, coingecko: { ...config.coingecko, plan: "public", apiKey: null, baseUrl: fake.url } }
+      : config,
+    log,
+  );
+  const history = openHistory(config.history, log, { demo });
+  const cache = openCache(config.cache, log);
   const intervalMs = config.fetchIntervalMs;
   // Through the bus like any tick, so the backfill is stored once however often the demo restarts.
   if (demo) await publisher.publish(demoBackfill(book, Date.now()));

@@ -1,19 +1,44 @@
-import { describeError } from "../errors.ts";
+import { type Configs, loadConfig, type Role } from "../config.ts";
+import { ConfigError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { StoppedError } from "../retry.ts";
+
+/** Exit code of a bad setting: the process never started. */
+export const CONFIG_EXIT_CODE = 2;
 
 /**
- * An AbortSignal that fires on the first SIGTERM (what Fly sends) or SIGINT (Ctrl-C); a second one exits at once.
- * @example const signal = stopSignal(log);
+ * Loads the settings `role` uses, or prints one `config: …` line per problem to stderr and returns null, so
+ * that the entry exits with {@link CONFIG_EXIT_CODE}. Nothing is printed on success.
+ * @example const config = loadConfigOrReport(Bun.env, "producer"); // null: the entry exits with code 2
  */
-export function stopSignal(log: Logger): AbortSignal {
+export function loadConfigOrReport<R extends Role>(
+  env: Record<string, string | undefined>,
+  role: R,
+): Configs[R] | null {
+  try {
+    return loadConfig(env, role);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const line of error.problems) process.stderr.write(`config: ${line}\n`);
+    return null;
+  }
+}
+
+/**
+ * An AbortSignal that fires on the first SIGTERM (what Fly sends) or SIGINT (Ctrl-C), its reason a
+ * StoppedError naming the signal; a second one calls `onSecond` (the entry exits at once).
+ * @example const signal = stopSignal(log, onSecondSignal); // the entry decides how to exit
+ */
+export function stopSignal(log: Logger, onSecond: () => void): AbortSignal {
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       log.warn("second stop signal, exiting now", { signal: name });
-      process.exit(130);
+      onSecond();
+      return;
     }
     log.info("stopping", { signal: name });
-    controller.abort();
+    controller.abort(new StoppedError(name));
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
@@ -22,25 +47,20 @@ export function stopSignal(log: Logger): AbortSignal {
 }
 
 /**
- * Runs an entry's body: exit code 0 when it resolves, 1 with one line on stderr (no stack trace) when it throws.
- * @example await runMain(log, async () => { ... });
+ * Runs an entry's body and returns its exit code: 0 when it resolves, 1 with one line on stderr (no stack
+ * trace) when it throws.
+ * @example const code = await runMain(log, async () => { ... }); // the entry exits with it
  */
-export async function runMain(log: Logger, body: () => Promise<void>): Promise<never> {
+export async function runMain(log: Logger, body: () => Promise<void>): Promise<number> {
   try {
     await body();
-    process.exit(0);
+    return 0;
   } catch (error) {
     const line = log.redact(describeError(error));
     log.error("fatal", { error: line });
     process.stderr.write(`error: ${line}\n`);
-    process.exit(1);
+    return 1;
   }
-}
-
-/** Prints a configuration problem the way config errors are printed, and exits 2. */
-export function exitConfig(line: string): never {
-  process.stderr.write(`config: ${line}\n`);
-  process.exit(2);
 }
 
 /**

@@ -11,11 +11,11 @@ import type { CoinGeckoSettings as CoinGeckoConfig } from "./settings.ts";
 import { COINGECKO_BASE_URLS, COINGECKO_KEY_HEADERS, createCoinGeckoSource } from "./source.ts";
 
 /** What the CoinGecko checks read from the config. */
-export interface CoinGeckoSettings extends CoinGeckoConfig {
+export type CoinGeckoSettings = CoinGeckoConfig & {
   assets: string[];
   currencies: string[];
   fetchIntervalMs: number;
-}
+};
 
 /**
  * The CoinGecko check group: reach (/ping) → key and pairs (/simple/price).

@@ -1,7 +1,8 @@
-/** Which CoinGecko API to call, and with which key. */
-export interface CoinGeckoSettings {
-  plan: "public" | "demo" | "pro";
-  apiKey: string | null;
-  baseUrl: string | null;
-  timeoutMs: number;
-}
+/**
+ * Which CoinGecko API to call, and with which key: the keyed plans always carry their key; the public plan
+ * never sends one (a key given anyway is only warned about).
+ */
+export type CoinGeckoSettings = { baseUrl: string | null; timeoutMs: number } & (
+  | { plan: "public"; apiKey: string | null }
+  | { plan: "demo" | "pro"; apiKey: string }
+);

@@ -1,7 +1,7 @@
 import { describeError, InvalidTickError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { BatchContext, BusMessage, DeadLetters, HistoryStore, LatestCache } from "../ports.ts";
-import { type BackoffOptions, backoffDelay, sleep as defaultSleep } from "../retry.ts";
+import { type BackoffOptions, backoffDelay, sleep as defaultSleep, retry } from "../retry.ts";
 import { decodeTick, type Tick, tickTime } from "../tick.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 
@@ -41,27 +41,35 @@ export function createBatchProcessor(deps: ConsumeDeps) {
   const now = deps.now ?? Date.now;
   const backoff = { baseMs: 500, capMs: 30_000, ...deps.backoff };
 
+  // A sink outage of any length is waited out: the batch stays uncommitted until both sinks hold it.
   async function untilWritten<T>(what: string, write: () => Promise<T>, ctx: BatchContext): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await write();
-        if (attempt > 1) deps.log.info("sink recovered", { sink: what, attempts: attempt });
-        deps.metrics.sinkDown = false;
-        return result;
-      } catch (error) {
-        deps.metrics.sinkErrors++;
-        deps.metrics.sinkDown = true;
-        const delayMs = backoffDelay(attempt, backoff);
-        deps.log.warn("sink write failed, retrying", {
-          sink: what,
-          attempt,
-          retryInMs: delayMs,
-          error: describeError(error),
-        });
-        await sleep(delayMs, ctx.signal);
-        await ctx.heartbeat();
-      }
-    }
+    let attempts = 0;
+    const result = await retry(
+      async (attempt) => {
+        attempts = attempt;
+        if (attempt > 1) await ctx.heartbeat();
+        return write();
+      },
+      {
+        retries: Number.POSITIVE_INFINITY,
+        delayFor: (_error, attempt) => backoffDelay(attempt, backoff),
+        sleep,
+        signal: ctx.signal,
+        onRetry: ({ error, attempt, delayMs }) => {
+          deps.metrics.sinkErrors++;
+          deps.metrics.sinkDown = true;
+          deps.log.warn("sink write failed, retrying", {
+            sink: what,
+            attempt,
+            retryInMs: delayMs,
+            error: describeError(error),
+          });
+        },
+      },
+    );
+    if (attempts > 1) deps.log.info("sink recovered", { sink: what, attempts });
+    deps.metrics.sinkDown = false;
+    return result;
   }
 
   return async function processBatch(messages: BusMessage[], ctx: BatchContext): Promise<BatchOutcome> {

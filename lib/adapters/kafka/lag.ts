@@ -1,6 +1,7 @@
 import type { Kafka } from "kafkajs";
 import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
+import { retry, StoppedError, sleep } from "../../retry.ts";
 import type { KafkaSettings } from "./settings.ts";
 
 /** Consumer lag, sampled in the background: messages on the topic not yet committed by the group. */
@@ -25,9 +26,7 @@ export function startLagProbe(kafka: Kafka, config: KafkaSettings, log: Logger, 
   // When each partition was last recorded by a commit: a sample that started earlier must not undo it.
   const recordedAt = new Map<number, number>();
   let connected: Promise<void> | null = null;
-  let failures = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let stopped = false;
+  const stopping = new AbortController();
   const sample = async () => {
     const started = performance.now();
     try {
@@ -47,16 +46,29 @@ export function startLagProbe(kafka: Kafka, config: KafkaSettings, log: Logger, 
         );
       }
       lags = sampled;
-      failures = 0;
     } catch (error) {
       lags = null;
       connected = null;
-      if (failures === 0) log.warn("could not sample consumer lag", { error: describeError(error) });
-      failures++;
+      throw error;
     }
-    if (!stopped) timer = setTimeout(sample, failures ? Math.min(everyMs, 500 * 2 ** failures) : everyMs);
   };
-  void sample();
+  const loop = async () => {
+    for (;;) {
+      await retry(sample, {
+        retries: Number.POSITIVE_INFINITY,
+        delayFor: (_error, attempt) => Math.min(everyMs, 500 * 2 ** attempt),
+        signal: stopping.signal,
+        // One line per outage, not one per retry.
+        onRetry: ({ error, attempt }) => {
+          if (attempt === 1) log.warn("could not sample consumer lag", { error: describeError(error) });
+        },
+      });
+      await sleep(everyMs, stopping.signal);
+    }
+  };
+  const running = loop().catch((error) => {
+    if (!(error instanceof StoppedError)) log.warn("lag probe stopped", { error: describeError(error) });
+  });
   return {
     current: () => (lags ? [...lags.values()].reduce((sum, lag) => sum + lag, 0) : null),
     record: (partition, lag) => {
@@ -64,8 +76,8 @@ export function startLagProbe(kafka: Kafka, config: KafkaSettings, log: Logger, 
       lags?.set(partition, lag);
     },
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
+      stopping.abort(new StoppedError("lag probe stop"));
+      await running;
       await admin.disconnect().catch(() => {});
     },
   };

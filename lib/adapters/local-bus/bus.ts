@@ -9,7 +9,7 @@ import type {
   Subscription,
   TickPublisher,
 } from "../../ports.ts";
-import { sleep as defaultSleep, StoppedError } from "../../retry.ts";
+import { sleep as defaultSleep, retry, StoppedError } from "../../retry.ts";
 import { encodeTick, TICK_HEADERS, tickKey } from "../../tick.ts";
 
 /** Options of {@link createLocalBus}; all optional. */
@@ -140,24 +140,32 @@ export function createLocalBus(options: LocalBusOptions = {}): LocalBus {
       while (!stopping.signal.aborted) {
         await waitForMessages(stopping.signal);
         if (stopping.signal.aborted) return;
-        const batch = queue.slice(0, maxBatch);
+        let batch: BusMessage[] = [];
         try {
-          await handler(batch, ctx);
+          // A failed batch is never skipped: it is delivered again, with what was published meanwhile.
+          await retry(
+            () => {
+              batch = queue.slice(0, maxBatch);
+              return handler(batch, ctx);
+            },
+            {
+              retries: Number.POSITIVE_INFINITY,
+              shouldRetry: (error) => !(error instanceof StoppedError),
+              delayFor: () => retryDelayMs,
+              sleep,
+              signal: stopping.signal,
+              onRetry: ({ error, delayMs }) =>
+                log.warn("batch failed, delivering it again", {
+                  offset: batch[0]?.offset,
+                  messages: batch.length,
+                  retryInMs: delayMs,
+                  error: describeError(error),
+                }),
+            },
+          );
         } catch (error) {
           if (error instanceof StoppedError) return;
-          log.warn("batch failed, delivering it again", {
-            offset: batch[0]?.offset,
-            messages: batch.length,
-            retryInMs: retryDelayMs,
-            error: describeError(error),
-          });
-          try {
-            await sleep(retryDelayMs, stopping.signal);
-          } catch (stopped) {
-            if (stopped instanceof StoppedError) return;
-            throw stopped;
-          }
-          continue;
+          throw error;
         }
         // Like the Kafka subscriber, a batch that ends after stop() is not committed: the next subscriber gets
         // it again and the sinks' idempotence absorbs the replay.

@@ -1,25 +1,26 @@
-import { startFakeCoinGecko } from "../../tests/support/fake-coingecko.ts";
 import { openKafkaConsumerBus } from "../adapters/kafka/consumer-bus.ts";
 import { createLocalBus } from "../adapters/local-bus/bus.ts";
 import { localConsumerBus } from "../adapters/local-bus/consumer-bus.ts";
 import type { Configs } from "../config.ts";
-import { demoBackfill, demoBook } from "../demo/backfill.ts";
+import { demoBackfill } from "../demo/backfill.ts";
+import { createDemoSource } from "../demo/source.ts";
 import type { Logger } from "../log.ts";
 import { runProducerLoop } from "../pipeline/produce-loop.ts";
 import type { ConsumerBus, TickPublisher } from "../ports.ts";
 import { openBus, openCache, openHistory, openSource } from "./adapters.ts";
 import { runConsumerService } from "./consumer-service.ts";
 
-/** How often the demo mode polls its fake CoinGecko: often enough to watch the page move. */
+/** How often the demo mode polls its demo source: often enough to watch the page move. */
 export const DEMO_INTERVAL_MS = 10_000;
 /** Longest wait on stop for the consumer to take what the in-process bus still holds. */
 const DRAIN_TIMEOUT_MS = 10_000;
 
 /**
  * The producer loop and the consumer in one process, for a laptop: Kafka when KAFKA_BROKERS is set, else an
- * in-process bus; the sinks chosen by config (SQLite and memory when nothing is configured). `demo` serves a
- * built-in CoinGecko fake whose ticks say `source: "demo"` and go to their own SQLite file, and the page
- * carries a demo banner, so demo data never passes for real prices.
+ * in-process bus; the sinks chosen by config (SQLite and memory when nothing is configured). `demo` prices
+ * from a built-in random walk instead of CoinGecko (lib/demo), with a day of backfill; its ticks say
+ * `source: "demo"` and go to their own SQLite file, and the page carries a demo banner, so demo data never
+ * passes for real prices.
  * @example await runAllInOne({ config, log, signal, demo: false });
  */
 export async function runAllInOne(deps: {
@@ -29,12 +30,11 @@ export async function runAllInOne(deps: {
   demo: boolean;
 }): Promise<void> {
   const { log, signal, demo } = deps;
-  const book = demoBook(deps.config.assets, deps.config.currencies);
-  const fake = demo ? await startFakeCoinGecko({ book, auto: "request" }) : null;
   const config = demo
     ? { ...deps.config, fetchIntervalMs: Math.min(deps.config.fetchIntervalMs, DEMO_INTERVAL_MS) }
     : deps.config;
-  if (fake) log.warn("demo mode: prices come from a built-in fake, not CoinGecko", { url: fake.url });
+  const demoSource = demo ? createDemoSource({ assets: config.assets, currencies: config.currencies }) : null;
+  if (demoSource) log.warn("demo mode: prices come from a built-in random walk, not CoinGecko");
 
   let publisher: TickPublisher;
   let bus: ConsumerBus;
@@ -54,17 +54,12 @@ export async function runAllInOne(deps: {
       if (local.pending() > 0) log.warn("stopped before the bus drained", { pending: local.pending() });
     };
   }
-  const source = openSource(
-    fake
-      ? { ...config, coingecko: { ...config.coingecko, plan: "public", apiKey: null, baseUrl: fake.url } }
-      : config,
-    log,
-  );
+  const source = demoSource ?? openSource(config, log);
   const history = openHistory(config.history, log, { demo });
   const cache = openCache(config.cache, log);
   const intervalMs = config.fetchIntervalMs;
   // Through the bus like any tick, so the backfill is stored once however often the demo restarts.
-  if (demo) await publisher.publish(demoBackfill(book, Date.now()));
+  if (demoSource) await publisher.publish(demoBackfill(demoSource));
   const producer = runProducerLoop({ source, publisher, log, signal, intervalMs, once: false });
   // The consumer stops after the producer, once it has taken what the bus still holds.
   const consumerStop = new AbortController();
@@ -87,6 +82,5 @@ export async function runAllInOne(deps: {
     ]);
   } finally {
     await publisher.close();
-    await fake?.stop();
   }
 }

@@ -1,6 +1,7 @@
 /**
  * A local stand-in for CoinGecko's /simple/price and /ping, with a controllable price book and fault modes,
- * for tests and the `--demo` mode. Runnable: `bun run tests/support/fake-coingecko.ts --port 18080 --auto`.
+ * for tests only (`--demo` has its own price source, lib/demo/source.ts).
+ * Runnable: `bun run tests/support/fake-coingecko.ts --port 18080 --auto`.
  */
 import { parseArgs } from "node:util";
 import type { Server } from "bun";

@@ -1,6 +1,6 @@
 // `bun run dev [--demo]` (what `bash scripts/run.sh` runs): producer loop + consumer + status page in one
 // process. No KAFKA_BROKERS: an in-process bus, SQLite under ./data and an in-memory cache; a seed-style .env:
-// the real services. --demo prices from a built-in demo source, for machines without internet.
+// the real services. --demo prices from a built-in random walk (lib/demo), for machines without internet.
 import { createLogger } from "../lib/log.ts";
 import { runAllInOne } from "../lib/run/all-in-one.ts";
 import { CONFIG_EXIT_CODE, loadConfigOrReport, runMain, stopSignal } from "../lib/run/process.ts";

@@ -16,7 +16,7 @@ import { streamHandler } from "./sse.ts";
 
 export type { StatusDeps } from "./deps.ts";
 export { createTickFeed, type TickFeed } from "./feed.ts";
-export type { PipelineHealth } from "./health.ts";
+export type { PipelineHealth } from "./snapshot.ts";
 
 /**
  * Builds the status app: `GET /` (page), `/api/pairs`, `/api/latest/:asset`, `/api/history/:asset`,

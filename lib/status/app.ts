@@ -8,11 +8,12 @@ import { resolveDeps, type StatusDeps } from "./deps.ts";
 import { openApiDocument } from "./openapi.ts";
 import { renderPage } from "./page.tsx";
 import { loadPage } from "./page-data.ts";
-import { pageQuery, queryObject } from "./params.ts";
+import { pageQuery } from "./params.ts";
 import { probeRoutes } from "./probes.ts";
 import { errorResponse, notFound } from "./responses.ts";
 import { securityHeaders } from "./security.ts";
 import { streamHandler } from "./sse.ts";
+import { valid } from "./validate.ts";
 
 export type { StatusDeps } from "./deps.ts";
 export { createTickFeed, type TickFeed } from "./feed.ts";
@@ -43,9 +44,8 @@ export function createStatusApp(deps: StatusDeps): Hono {
   app.use("/openapi.json", ...revalidate());
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
-  app.get("/", async (c) => {
-    const query = pageQuery.parse(queryObject(new URL(c.req.url)));
-    const [data, assets] = await Promise.all([loadPage(ctx, query), assetUrls()]);
+  app.get("/", valid("query", pageQuery), async (c) => {
+    const [data, assets] = await Promise.all([loadPage(ctx, c.req.valid("query")), assetUrls()]);
     return c.html(await renderPage(data, assets), 200, { "Cache-Control": "no-cache" });
   });
 

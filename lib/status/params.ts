@@ -117,32 +117,3 @@ export const pageQuery = z.object({
   pair: pairParam.max(201).optional().catch(undefined),
   range: z.enum(ranges).catch("24h"),
 });
-
-/**
- * A query string as an object for the strict schemas: a key given once maps to its value, a repeated key to
- * the array of its values (which the schemas then reject).
- * @example queryObject(new URL("http://x/?a=1&b=2&b=3")) // { a: "1", b: ["2", "3"] }
- */
-export function queryObject(url: URL): Record<string, string | string[]> {
-  const result: Record<string, string | string[]> = {};
-  for (const key of new Set(url.searchParams.keys())) {
-    const values = url.searchParams.getAll(key);
-    result[key] = values.length === 1 ? (values[0] ?? "") : values;
-  }
-  return result;
-}
-
-/** A validation problem as the API reports it. */
-export interface Issue {
-  /** Dotted path of the offending parameter ("limit"), or "" for the query as a whole. */
-  path: string;
-  message: string;
-}
-
-/** Zod issues as short {@link Issue}s, at most ten (never the rejected input itself). */
-export function issuesOf(error: z.ZodError): Issue[] {
-  return error.issues.slice(0, 10).map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-  }));
-}

@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { describeError, SinkError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { Issue } from "./params.ts";
+import type { Issue } from "./validate.ts";
 
 /** Body of every error answer. */
 export interface ErrorBody {

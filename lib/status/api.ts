@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import { etag } from "hono/etag";
 import { SinkError } from "../errors.ts";
 import type { Tick } from "../tick.ts";
+import type { Body } from "./bodies.ts";
 import type { StatusContext } from "./deps.ts";
 import { assetParams, candlesQuery, candleWindow, historyQuery, latestQuery, pairsQuery } from "./params.ts";
 import { badRequest, notFound } from "./responses.ts";
@@ -44,7 +45,9 @@ export function apiRoutes(ctx: StatusContext) {
   const api = new Hono();
   for (const path of ["/pairs", "/latest/*", "/history/*", "/candles/*"]) api.use(path, ...revalidate());
   return api
-    .get("/pairs", valid("query", pairsQuery), async (c) => c.json({ pairs: await ctx.cache.pairs() }))
+    .get("/pairs", valid("query", pairsQuery), async (c) =>
+      c.json({ pairs: await ctx.cache.pairs() } satisfies Body<"Pairs">),
+    )
     .get("/latest/:asset", valid("param", assetParams), valid("query", latestQuery), async (c) => {
       const { asset } = c.req.valid("param");
       const { currency } = c.req.valid("query");
@@ -59,7 +62,7 @@ export function apiRoutes(ctx: StatusContext) {
         ticks = found.filter((tick): tick is Tick => tick !== null);
         if (ticks.length === 0) return notFound(c, `unknown asset ${asset}`);
       }
-      return c.json({ asset, ticks });
+      return c.json({ asset, ticks } satisfies Body<"Latest">);
     })
     .get("/history/:asset", valid("param", assetParams), valid("query", historyQuery), async (c) => {
       const { asset } = c.req.valid("param");
@@ -74,7 +77,7 @@ export function apiRoutes(ctx: StatusContext) {
         to: to?.toISOString() ?? null,
         limit,
         ticks,
-      });
+      } satisfies Body<"History">);
     })
     .get("/candles/:asset", valid("param", assetParams), valid("query", candlesQuery), async (c) => {
       const { asset } = c.req.valid("param");
@@ -92,6 +95,6 @@ export function apiRoutes(ctx: StatusContext) {
         from: window.from.toISOString(),
         to: window.to.toISOString(),
         candles,
-      });
+      } satisfies Body<"Candles">);
     });
 }

@@ -42,7 +42,8 @@ export function createStatusApp(deps: StatusDeps): Hono {
   app.get("/api/stream", streamHandler(ctx));
   app.route("/api", apiRoutes(ctx));
   app.use("/openapi.json", ...revalidate());
-  app.get("/openapi.json", (c) => c.json(openApiDocument()));
+  const openApi = openApiDocument();
+  app.get("/openapi.json", (c) => c.json(openApi));
 
   app.get("/", valid("query", pageQuery), async (c) => {
     const [data, assets] = await Promise.all([loadPage(ctx, c.req.valid("query")), assetUrls()]);

@@ -2,13 +2,9 @@
 import type { Context } from "hono";
 import { describeError, SinkError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { Issue } from "./validate.ts";
+import type { Body, Issue } from "./bodies.ts";
 
-/** Body of every error answer. */
-export interface ErrorBody {
-  error: string;
-  issues?: Issue[];
-}
+type ErrorBody = Body<"Error">;
 
 // Errors must not be cached by the browser or a proxy: the next try may well succeed.
 const NO_STORE = { "Cache-Control": "no-store" };

@@ -3,14 +3,8 @@
 import type { Env, MiddlewareHandler } from "hono";
 import { type InferInput, validator } from "hono/validator";
 import type { z } from "zod";
+import type { Issue } from "./bodies.ts";
 import { badRequest } from "./responses.ts";
-
-/** A validation problem as the API reports it. */
-export interface Issue {
-  /** Dotted path of the offending parameter ("limit"), or "" for the query as a whole. */
-  path: string;
-  message: string;
-}
 
 // Zod issues as short Issues, at most ten (never the rejected input itself).
 const issuesOf = (error: z.ZodError): Issue[] =>

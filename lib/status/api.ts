@@ -46,7 +46,7 @@ export function apiRoutes(ctx: StatusContext) {
   for (const path of ["/pairs", "/latest/*", "/history/*", "/candles/*"]) api.use(path, ...revalidate());
   return api
     .get("/pairs", valid("query", pairsQuery), async (c) =>
-      c.json({ pairs: await ctx.cache.pairs() } satisfies Body<"Pairs">),
+      c.json({ pairs: await ctx.cache.pairs() } satisfies Body<"Pairs">, 200),
     )
     .get("/latest/:asset", valid("param", assetParams), valid("query", latestQuery), async (c) => {
       const { asset } = c.req.valid("param");
@@ -62,7 +62,7 @@ export function apiRoutes(ctx: StatusContext) {
         ticks = found.filter((tick): tick is Tick => tick !== null);
         if (ticks.length === 0) return notFound(c, `unknown asset ${asset}`);
       }
-      return c.json({ asset, ticks } satisfies Body<"Latest">);
+      return c.json({ asset, ticks } satisfies Body<"Latest">, 200);
     })
     .get("/history/:asset", valid("param", assetParams), valid("query", historyQuery), async (c) => {
       const { asset } = c.req.valid("param");
@@ -70,14 +70,17 @@ export function apiRoutes(ctx: StatusContext) {
       const ticks = await ctx.history.range({ asset, currency, from, to, limit });
       if (ticks.length === 0 && !(await pairKnown(ctx, asset, currency)))
         return unknownPair(c, asset, currency);
-      return c.json({
-        asset,
-        currency,
-        from: from?.toISOString() ?? null,
-        to: to?.toISOString() ?? null,
-        limit,
-        ticks,
-      } satisfies Body<"History">);
+      return c.json(
+        {
+          asset,
+          currency,
+          from: from?.toISOString() ?? null,
+          to: to?.toISOString() ?? null,
+          limit,
+          ticks,
+        } satisfies Body<"History">,
+        200,
+      );
     })
     .get("/candles/:asset", valid("param", assetParams), valid("query", candlesQuery), async (c) => {
       const { asset } = c.req.valid("param");
@@ -88,13 +91,16 @@ export function apiRoutes(ctx: StatusContext) {
       const candles = await ctx.history.candles({ asset, currency, interval, ...window });
       if (candles.length === 0 && !(await pairKnown(ctx, asset, currency)))
         return unknownPair(c, asset, currency);
-      return c.json({
-        asset,
-        currency,
-        interval,
-        from: window.from.toISOString(),
-        to: window.to.toISOString(),
-        candles,
-      } satisfies Body<"Candles">);
+      return c.json(
+        {
+          asset,
+          currency,
+          interval,
+          from: window.from.toISOString(),
+          to: window.to.toISOString(),
+          candles,
+        } satisfies Body<"Candles">,
+        200,
+      );
     });
 }

@@ -37,12 +37,17 @@ type Validated<T extends Target, S extends z.ZodType> = {
 export function valid<T extends Target, S extends z.ZodType>(
   target: T,
   schema: S,
-): MiddlewareHandler<Env, string, Validated<T, S>> {
+): MiddlewareHandler<Env, string, Validated<T, S>, ReturnType<typeof badRequest>> {
   const middleware = validator(target, (value, c) => {
     const result = schema.safeParse(target === "query" ? queryObject(new URL(c.req.url)) : value);
     return result.success ? result.data : badRequest(c, "invalid parameters", issuesOf(result.error));
   });
   // Hono infers the output from the callback, which TypeScript cannot resolve for a generic schema: the
   // types are restated from the schema, as @hono/zod-validator does.
-  return middleware as unknown as MiddlewareHandler<Env, string, Validated<T, S>>;
+  return middleware as unknown as MiddlewareHandler<
+    Env,
+    string,
+    Validated<T, S>,
+    ReturnType<typeof badRequest>
+  >;
 }

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import { hc } from "hono/client";
 import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
 import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
 import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
 import type { HistoryStore, LatestCache } from "../lib/ports.ts";
-import { createStatusApp, type StatusDeps } from "../lib/status/app.ts";
+import { createStatusApp, type StatusApp, type StatusDeps } from "../lib/status/app.ts";
 import type { Tick } from "../lib/tick.ts";
 import { makeTick } from "./support/ticks.ts";
 
@@ -239,6 +240,25 @@ describe("GET /openapi.json", () => {
     const refs = JSON.stringify(doc).match(/#\/components\/schemas\/\w+/g) ?? [];
     for (const ref of new Set(refs))
       expect(doc.components.schemas[ref.split("/").pop() as string]).toBeDefined();
+  });
+});
+
+describe("typed client", () => {
+  test("hc<StatusApp> sends typed parameters through app.request and reads typed bodies", async () => {
+    const { app } = await setup();
+    const client = hc<StatusApp>("http://status.test", { fetch: app.request });
+    const history = client.api.history[":asset"];
+    const res = await history.$get({ param: { asset: "beldex" }, query: { currency: "usd", limit: "2" } });
+    if (res.status !== 200) throw new Error(`expected 200, got ${res.status}`);
+    const body = await res.json();
+    expect(body.limit).toBe(2);
+    expect(body.ticks.map((tick) => tick.sourceUpdatedAt)).toEqual(
+      [28, 29].map((minute) => makeTick({}, minute).sourceUpdatedAt),
+    );
+
+    const bad = await history.$get({ param: { asset: "beldex" }, query: { limit: "0" } });
+    if (bad.status !== 400) throw new Error(`expected 400, got ${bad.status}`);
+    expect((await bad.json()).issues?.map((issue) => issue.path)).toEqual(["limit"]);
   });
 });
 

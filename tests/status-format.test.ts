@@ -11,8 +11,8 @@ import {
   formatTime,
   percentChange,
 } from "../lib/status/format.ts";
-import { freshness, newestTickAt } from "../lib/status/health.ts";
 import { candlesQuery, candleWindow, historyQuery, timeSchema } from "../lib/status/params.ts";
+import { freshness, newestTickAt } from "../lib/status/snapshot.ts";
 import { makeTick } from "./support/ticks.ts";
 
 describe("formatPrice", () => {

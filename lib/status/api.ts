@@ -3,31 +3,13 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { etag } from "hono/etag";
-import type { z } from "zod";
 import { SinkError } from "../errors.ts";
 import type { Tick } from "../tick.ts";
+import type { Body } from "./bodies.ts";
 import type { StatusContext } from "./deps.ts";
-import {
-  assetParams,
-  candlesQuery,
-  candleWindow,
-  historyQuery,
-  issuesOf,
-  latestQuery,
-  pairsQuery,
-  queryObject,
-} from "./params.ts";
+import { assetParams, candlesQuery, candleWindow, historyQuery, latestQuery, pairsQuery } from "./params.ts";
 import { badRequest, notFound } from "./responses.ts";
-
-/**
- * Validates `input`, answering 400 with the issues when it does not fit.
- * @example const query = validate(c, historyQuery, queryObject(new URL(c.req.url))); if (query instanceof Response) return query;
- */
-export function validate<S extends z.ZodType>(c: Context, schema: S, input: unknown): z.output<S> | Response {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  return badRequest(c, "invalid parameters", issuesOf(result.error));
-}
+import { valid } from "./validate.ts";
 
 /**
  * Revalidate-always caching for JSON that changes with every tick: clients and proxies keep the body but
@@ -59,77 +41,66 @@ const unknownPair = (c: Context, asset: string, currency: string) =>
  * The `/api` routes except the live stream (which must not go through the ETag middleware).
  * @example app.route("/api", apiRoutes(ctx));
  */
-export function apiRoutes(ctx: StatusContext): Hono {
+export function apiRoutes(ctx: StatusContext) {
   const api = new Hono();
   for (const path of ["/pairs", "/latest/*", "/history/*", "/candles/*"]) api.use(path, ...revalidate());
-
-  api.get("/pairs", async (c) => {
-    const query = validate(c, pairsQuery, queryObject(new URL(c.req.url)));
-    if (query instanceof Response) return query;
-    return c.json({ pairs: await ctx.cache.pairs() });
-  });
-
-  api.get("/latest/:asset", async (c) => {
-    const params = validate(c, assetParams, c.req.param());
-    if (params instanceof Response) return params;
-    const query = validate(c, latestQuery, queryObject(new URL(c.req.url)));
-    if (query instanceof Response) return query;
-    const { asset } = params;
-    let ticks: Tick[];
-    if (query.currency) {
-      const tick = await ctx.cache.get(asset, query.currency);
-      if (!tick) return unknownPair(c, asset, query.currency);
-      ticks = [tick];
-    } else {
-      const pairs = (await ctx.cache.pairs()).filter((pair) => pair.asset === asset);
-      const found = await Promise.all(pairs.map((pair) => ctx.cache.get(pair.asset, pair.currency)));
-      ticks = found.filter((tick): tick is Tick => tick !== null);
-      if (ticks.length === 0) return notFound(c, `unknown asset ${asset}`);
-    }
-    return c.json({ asset, ticks });
-  });
-
-  api.get("/history/:asset", async (c) => {
-    const params = validate(c, assetParams, c.req.param());
-    if (params instanceof Response) return params;
-    const query = validate(c, historyQuery, queryObject(new URL(c.req.url)));
-    if (query instanceof Response) return query;
-    const { asset } = params;
-    const { currency, from, to, limit } = query;
-    const ticks = await ctx.history.range({ asset, currency, from, to, limit });
-    if (ticks.length === 0 && !(await pairKnown(ctx, asset, currency)))
-      return unknownPair(c, asset, currency);
-    return c.json({
-      asset,
-      currency,
-      from: from?.toISOString() ?? null,
-      to: to?.toISOString() ?? null,
-      limit,
-      ticks,
+  return api
+    .get("/pairs", valid("query", pairsQuery), async (c) =>
+      c.json({ pairs: await ctx.cache.pairs() } satisfies Body<"Pairs">, 200),
+    )
+    .get("/latest/:asset", valid("param", assetParams), valid("query", latestQuery), async (c) => {
+      const { asset } = c.req.valid("param");
+      const { currency } = c.req.valid("query");
+      let ticks: Tick[];
+      if (currency) {
+        const tick = await ctx.cache.get(asset, currency);
+        if (!tick) return unknownPair(c, asset, currency);
+        ticks = [tick];
+      } else {
+        const pairs = (await ctx.cache.pairs()).filter((pair) => pair.asset === asset);
+        const found = await Promise.all(pairs.map((pair) => ctx.cache.get(pair.asset, pair.currency)));
+        ticks = found.filter((tick): tick is Tick => tick !== null);
+        if (ticks.length === 0) return notFound(c, `unknown asset ${asset}`);
+      }
+      return c.json({ asset, ticks } satisfies Body<"Latest">, 200);
+    })
+    .get("/history/:asset", valid("param", assetParams), valid("query", historyQuery), async (c) => {
+      const { asset } = c.req.valid("param");
+      const { currency, from, to, limit } = c.req.valid("query");
+      const ticks = await ctx.history.range({ asset, currency, from, to, limit });
+      if (ticks.length === 0 && !(await pairKnown(ctx, asset, currency)))
+        return unknownPair(c, asset, currency);
+      return c.json(
+        {
+          asset,
+          currency,
+          from: from?.toISOString() ?? null,
+          to: to?.toISOString() ?? null,
+          limit,
+          ticks,
+        } satisfies Body<"History">,
+        200,
+      );
+    })
+    .get("/candles/:asset", valid("param", assetParams), valid("query", candlesQuery), async (c) => {
+      const { asset } = c.req.valid("param");
+      const query = c.req.valid("query");
+      const window = candleWindow(query, ctx.now());
+      if ("error" in window) return badRequest(c, window.error);
+      const { currency, interval } = query;
+      const candles = await ctx.history.candles({ asset, currency, interval, ...window });
+      if (candles.length === 0 && !(await pairKnown(ctx, asset, currency)))
+        return unknownPair(c, asset, currency);
+      return c.json(
+        {
+          asset,
+          currency,
+          interval,
+          from: window.from.toISOString(),
+          to: window.to.toISOString(),
+          candles,
+        } satisfies Body<"Candles">,
+        200,
+      );
     });
-  });
-
-  api.get("/candles/:asset", async (c) => {
-    const params = validate(c, assetParams, c.req.param());
-    if (params instanceof Response) return params;
-    const query = validate(c, candlesQuery, queryObject(new URL(c.req.url)));
-    if (query instanceof Response) return query;
-    const window = candleWindow(query, ctx.now());
-    if ("error" in window) return badRequest(c, window.error);
-    const { asset } = params;
-    const { currency, interval } = query;
-    const candles = await ctx.history.candles({ asset, currency, interval, ...window });
-    if (candles.length === 0 && !(await pairKnown(ctx, asset, currency)))
-      return unknownPair(c, asset, currency);
-    return c.json({
-      asset,
-      currency,
-      interval,
-      from: window.from.toISOString(),
-      to: window.to.toISOString(),
-      candles,
-    });
-  });
-
-  return api;
 }

@@ -8,15 +8,16 @@ import { resolveDeps, type StatusDeps } from "./deps.ts";
 import { openApiDocument } from "./openapi.ts";
 import { renderPage } from "./page.tsx";
 import { loadPage } from "./page-data.ts";
-import { pageQuery, queryObject } from "./params.ts";
+import { pageQuery } from "./params.ts";
 import { probeRoutes } from "./probes.ts";
 import { errorResponse, notFound } from "./responses.ts";
 import { securityHeaders } from "./security.ts";
 import { streamHandler } from "./sse.ts";
+import { valid } from "./validate.ts";
 
 export type { StatusDeps } from "./deps.ts";
 export { createTickFeed, type TickFeed } from "./feed.ts";
-export type { PipelineHealth } from "./health.ts";
+export type { PipelineHealth } from "./snapshot.ts";
 
 /**
  * Builds the status app: `GET /` (page), `/api/pairs`, `/api/latest/:asset`, `/api/history/:asset`,
@@ -28,29 +29,30 @@ export type { PipelineHealth } from "./health.ts";
  *   health: () => ({ metrics, lag: null, startedAt }) });
  * serveStatus(app, 8080);
  */
-export function createStatusApp(deps: StatusDeps): Hono {
+export function createStatusApp(deps: StatusDeps) {
   const ctx = resolveDeps(deps);
-  const app = new Hono();
-  app.use(securityHeaders());
-  app.onError((error, c) => errorResponse(error, c, ctx.log));
-  app.notFound((c) => notFound(c));
-
-  app.route("/", probeRoutes(ctx));
-  app.route("/", assetRoutes());
-  // Registered apart from the other /api routes: the ETag middleware would wait for the endless body.
-  app.get("/api/stream", streamHandler(ctx));
-  app.route("/api", apiRoutes(ctx));
-  app.use("/openapi.json", ...revalidate());
-  app.get("/openapi.json", (c) => c.json(openApiDocument()));
-
-  app.get("/", async (c) => {
-    const query = pageQuery.parse(queryObject(new URL(c.req.url)));
-    const [data, assets] = await Promise.all([loadPage(ctx, query), assetUrls()]);
-    return c.html(await renderPage(data, assets), 200, { "Cache-Control": "no-cache" });
-  });
-
-  return app;
+  const openApi = openApiDocument();
+  return (
+    new Hono()
+      .use(securityHeaders())
+      .onError((error, c) => errorResponse(error, c, ctx.log))
+      .notFound((c) => notFound(c))
+      .route("/", probeRoutes(ctx))
+      .route("/", assetRoutes())
+      // Registered apart from the other /api routes: the ETag middleware would wait for the endless body.
+      .get("/api/stream", streamHandler(ctx))
+      .route("/api", apiRoutes(ctx))
+      .use("/openapi.json", ...revalidate())
+      .get("/openapi.json", (c) => c.json(openApi))
+      .get("/", valid("query", pageQuery), async (c) => {
+        const [data, assets] = await Promise.all([loadPage(ctx, c.req.valid("query")), assetUrls()]);
+        return c.html(await renderPage(data, assets), 200, { "Cache-Control": "no-cache" });
+      })
+  );
 }
+
+/** The status app's type, routes included: `hc<StatusApp>(url)` is a typed client of its API. */
+export type StatusApp = ReturnType<typeof createStatusApp>;
 
 /**
  * Serves the app with Bun on `port` (0 picks a free one) and `hostname` (default all interfaces); returns the

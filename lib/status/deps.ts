@@ -2,7 +2,6 @@
 import type { Logger } from "../log.ts";
 import type { HistoryStore, LatestCache } from "../ports.ts";
 import type { Tick } from "../tick.ts";
-import type { PipelineHealth } from "./health.ts";
 import {
   type CacheReader,
   DEFAULT_SINK_TIMEOUT_MS,
@@ -10,6 +9,7 @@ import {
   guardHistory,
   type HistoryReader,
 } from "./sinks.ts";
+import type { PipelineHealth } from "./snapshot.ts";
 
 /**
  * Dependencies of {@link createStatusApp}.

@@ -158,5 +158,5 @@ export function displayName(id: string): string {
     .join(" ");
 }
 
-/** Labels of the data freshness states (see health.ts), shared by the page and the browser script. */
+/** Labels of the data freshness states (see snapshot.ts), shared by the page and the browser script. */
 export const STATE_LABELS = { waiting: "Waiting", fresh: "Fresh", stale: "Stale" } as const;

@@ -1,5 +1,5 @@
 // GET /metrics: the consumer's counters in the Prometheus text exposition format (version 0.0.4).
-import type { PipelineHealth } from "./health.ts";
+import type { StatusSnapshot } from "./snapshot.ts";
 
 /** Content type of the Prometheus text format. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -21,10 +21,10 @@ function sample(value: number): string {
 }
 
 /**
- * The exposition text of the pipeline's metrics; `lastTickAgeMs` is null before the first tick.
- * @example prometheusText(health, 1200) // "# HELP belly_ticks_consumed_total …\n…"
+ * The exposition text of a snapshot's metrics (the tick age is left out before the first tick).
+ * @example prometheusText(await takeSnapshot(ctx)) // "# HELP belly_ticks_consumed_total …\n…"
  */
-export function prometheusText(health: PipelineHealth, lastTickAgeMs: number | null): string {
+export function prometheusText({ health, freshness }: StatusSnapshot): string {
   const { metrics } = health;
   const list: Metric[] = [
     {
@@ -73,7 +73,7 @@ export function prometheusText(health: PipelineHealth, lastTickAgeMs: number | n
       name: "belly_last_tick_age_seconds",
       type: "gauge",
       help: "Age of the newest tick (its CoinGecko time) when scraped.",
-      value: lastTickAgeMs === null ? null : lastTickAgeMs / 1000,
+      value: freshness.ageMs === null ? null : freshness.ageMs / 1000,
     },
     {
       name: "belly_consumer_lag",

@@ -16,9 +16,8 @@ import {
   formatTime,
   percentChange,
 } from "./format.ts";
-import { freshness, newestTickAt } from "./health.ts";
-import { latestTicks } from "./latest.ts";
 import { PAGE_RANGES, type PageRange, type pageQuery } from "./params.ts";
+import { takeSnapshot } from "./snapshot.ts";
 import { type CardView, cardView, type HealthView, healthView } from "./view.ts";
 
 /** Most points the chart draws one per tick; a longer range is drawn from store-computed candle closes. */
@@ -89,8 +88,9 @@ async function chartData(
   asset: string,
   currency: string,
   range: PageRange,
+  now: number,
 ): Promise<ChartData> {
-  const from = new Date(ctx.now() - PAGE_RANGES[range]);
+  const from = new Date(now - PAGE_RANGES[range]);
   const ticks = await ctx.history.range({ asset, currency, from, limit: CHART_MAX_POINTS + 1 });
   if (ticks.length <= CHART_MAX_POINTS)
     return { points: ticks.map((tick) => ({ t: tickTime(tick), p: tick.price })), resolution: "tick" };
@@ -122,17 +122,15 @@ export function tableRows(recent: Tick[], now: number, rows = TABLE_ROWS): RowVi
 }
 
 /**
- * Reads the page's data: latest prices, the selected pair's chart and recent points, and the health.
+ * Reads the page's data: latest prices and health from one snapshot, the selected pair's chart and recent points.
  * @example const data = await loadPage(ctx, { range: "24h" });
  */
 export async function loadPage(ctx: StatusContext, query: z.output<typeof pageQuery>): Promise<PageData> {
-  const problems: string[] = [];
-  const latest = await orProblem(
-    () => latestTicks(ctx.cache),
-    [],
-    "The latest-price cache is unavailable: prices may be missing.",
-    problems,
-  );
+  const snapshot = await takeSnapshot(ctx);
+  const { latest, now } = snapshot;
+  const problems = snapshot.cacheFailed
+    ? ["The latest-price cache is unavailable: prices may be missing."]
+    : [];
   const cards = latest.map(cardView);
   const wanted = query.pair && (cards.some((card) => card.pair === query.pair) || latest.length === 0);
   const pair = wanted ? query.pair : cards[0]?.pair;
@@ -145,7 +143,7 @@ export async function loadPage(ctx: StatusContext, query: z.output<typeof pageQu
     const historyProblem = "The price history is unavailable: the chart and the table are empty.";
     const [chartResult, recent] = await Promise.all([
       orProblem(
-        () => chartData(ctx, selected.asset, selected.currency, query.range),
+        () => chartData(ctx, selected.asset, selected.currency, query.range, now),
         null,
         historyProblem,
         problems,
@@ -158,19 +156,16 @@ export async function loadPage(ctx: StatusContext, query: z.output<typeof pageQu
       ),
     ]);
     chart = chartResult;
-    rows = tableRows(recent, ctx.now());
+    rows = tableRows(recent, now);
   }
 
-  const now = ctx.now();
-  const health = ctx.health();
-  const fresh = freshness(newestTickAt(latest, health.metrics), now, ctx.fetchIntervalMs);
   return {
     cards,
     selected,
     range: query.range,
     chart,
     rows,
-    health: healthView(health, fresh, now),
+    health: healthView(snapshot),
     problems: [...new Set(problems)],
     live: ctx.subscribe !== undefined,
     now,

@@ -8,8 +8,8 @@ import { tickSchema } from "../tick.ts";
 /** Asset and currency ids, exactly as the tick schema accepts them (so a path like `..` never gets through). */
 export const idSchema = tickSchema.shape.asset;
 
-/** Currency used when a history or candles request names none: the project's default pair is in USD. */
-export const DEFAULT_CURRENCY = "usd";
+// Currency used when a history or candles request names none: the project's default pair is in USD.
+const DEFAULT_CURRENCY = "usd";
 
 // Earliest and latest instants accepted, so that date arithmetic never overflows or means nothing.
 const MIN_TIME = Date.UTC(2009, 0, 1);
@@ -22,6 +22,7 @@ const MAX_TIME = Date.UTC(2100, 0, 1);
 export const timeSchema = z
   .string()
   .max(40)
+  .meta({ examples: ["2026-11-26T18:00:00Z", "2026-11-26", "1795723200000"] })
   .refine(
     (value) =>
       /^\d{1,13}$/.test(value) ||
@@ -35,8 +36,8 @@ export const timeSchema = z
     "expected a time between 2009 and 2100",
   );
 
-/** A positive integer written in plain digits (no exponent, sign or blanks), at most {@link RANGE_LIMIT}.max. */
-export const limitSchema = z
+// A positive integer written in plain digits (no exponent, sign or blanks), at most RANGE_LIMIT.max.
+const limitSchema = z
   .string()
   .regex(/^\d{1,6}$/, "expected a whole number")
   .transform(Number)
@@ -49,7 +50,15 @@ export const pairsQuery = z.strictObject({});
 export const assetParams = z.strictObject({ asset: idSchema });
 
 /** Query of `GET /api/latest/:asset`: every currency, or one. */
-export const latestQuery = z.strictObject({ currency: idSchema.optional() });
+export const latestQuery = z.strictObject({
+  currency: idSchema.optional().meta({ description: "Only this currency." }),
+});
+
+// A window bound, described for the OpenAPI document (which reads the schemas' metadata).
+const bound = (what: string) =>
+  timeSchema.optional().meta({
+    description: `${what}. An ISO 8601 date-time with offset, an ISO date (midnight UTC) or epoch milliseconds; 2009 to 2100.`,
+  });
 
 const beforeTo = (query: { from?: Date | undefined; to?: Date | undefined }) =>
   !query.from || !query.to || query.from.getTime() < query.to.getTime();
@@ -58,9 +67,11 @@ const beforeTo = (query: { from?: Date | undefined; to?: Date | undefined }) =>
 export const historyQuery = z
   .strictObject({
     currency: idSchema.default(DEFAULT_CURRENCY),
-    from: timeSchema.optional(),
-    to: timeSchema.optional(),
-    limit: limitSchema.default(RANGE_LIMIT.default),
+    from: bound("Inclusive start"),
+    to: bound("Exclusive end"),
+    limit: limitSchema.default(RANGE_LIMIT.default).meta({
+      description: `How many of the window's most recent ticks, 1 to ${RANGE_LIMIT.max}; default ${RANGE_LIMIT.default}.`,
+    }),
   })
   .refine(beforeTo, { message: "from must be before to", path: ["from"] });
 
@@ -74,14 +85,16 @@ export const DEFAULT_CANDLE_WINDOW_MS: Record<CandleInterval, number> = {
 export const MAX_CANDLES = 5000;
 
 const intervals = Object.keys(CANDLE_INTERVALS) as [CandleInterval, ...CandleInterval[]];
+/** A candle width, one of {@link CANDLE_INTERVALS}. */
+export const intervalSchema = z.enum(intervals);
 
 /** Query of `GET /api/candles/:asset`, before defaults that depend on the clock (see {@link candleWindow}). */
 export const candlesQuery = z
   .strictObject({
     currency: idSchema.default(DEFAULT_CURRENCY),
-    interval: z.enum(intervals).default("1h"),
-    from: timeSchema.optional(),
-    to: timeSchema.optional(),
+    interval: intervalSchema.default("1h"),
+    from: bound("Inclusive start"),
+    to: bound("Exclusive end; default now"),
   })
   .refine(beforeTo, { message: "from must be before to", path: ["from"] });
 
@@ -117,32 +130,3 @@ export const pageQuery = z.object({
   pair: pairParam.max(201).optional().catch(undefined),
   range: z.enum(ranges).catch("24h"),
 });
-
-/**
- * A query string as an object for the strict schemas: a key given once maps to its value, a repeated key to
- * the array of its values (which the schemas then reject).
- * @example queryObject(new URL("http://x/?a=1&b=2&b=3")) // { a: "1", b: ["2", "3"] }
- */
-export function queryObject(url: URL): Record<string, string | string[]> {
-  const result: Record<string, string | string[]> = {};
-  for (const key of new Set(url.searchParams.keys())) {
-    const values = url.searchParams.getAll(key);
-    result[key] = values.length === 1 ? (values[0] ?? "") : values;
-  }
-  return result;
-}
-
-/** A validation problem as the API reports it. */
-export interface Issue {
-  /** Dotted path of the offending parameter ("limit"), or "" for the query as a whole. */
-  path: string;
-  message: string;
-}
-
-/** Zod issues as short {@link Issue}s, at most ten (never the rejected input itself). */
-export function issuesOf(error: z.ZodError): Issue[] {
-  return error.issues.slice(0, 10).map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-  }));
-}

@@ -2,30 +2,26 @@
 import type { Context } from "hono";
 import { describeError, SinkError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { Issue } from "./params.ts";
+import type { Body, Issue } from "./bodies.ts";
 
-/** Body of every error answer. */
-export interface ErrorBody {
-  error: string;
-  issues?: Issue[];
-}
+type ErrorBody = Body<"Error">;
 
 // Errors must not be cached by the browser or a proxy: the next try may well succeed.
 const NO_STORE = { "Cache-Control": "no-store" };
 
 /** 400 with the validation issues. */
-export function badRequest(c: Context, error: string, issues?: Issue[]): Response {
+export function badRequest(c: Context, error: string, issues?: Issue[]) {
   const body: ErrorBody = issues ? { error, issues } : { error };
   return c.json(body, 400, NO_STORE);
 }
 
 /** 404 naming what was not found. */
-export function notFound(c: Context, error = "not found"): Response {
+export function notFound(c: Context, error = "not found") {
   return c.json({ error } satisfies ErrorBody, 404, NO_STORE);
 }
 
 /** 503 naming the sink that failed ("cache unavailable"); the details go to the log only. */
-export function unavailable(c: Context, reason: string): Response {
+export function unavailable(c: Context, reason: string) {
   return c.json({ error: reason } satisfies ErrorBody, 503, { ...NO_STORE, "Retry-After": "5" });
 }
 

@@ -2,6 +2,7 @@
 // can turn any sink trouble into a 503 without leaking the adapter's message.
 import { SinkError } from "../errors.ts";
 import type { HistoryStore, LatestCache } from "../ports.ts";
+import { withTimeout } from "../retry.ts";
 
 /** How long a status request waits for a sink before answering 503. */
 export const DEFAULT_SINK_TIMEOUT_MS = 3000;
@@ -11,17 +12,12 @@ export type CacheReader = Pick<LatestCache, "get" | "pairs" | "ping">;
 /** The history methods the status app reads. */
 export type HistoryReader = Pick<HistoryStore, "recent" | "range" | "candles" | "ping">;
 
+// Any failure, the deadline included, becomes a SinkError naming the sink: routes answer it with a 503.
 async function guarded<T>(sink: "cache" | "history", call: () => Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SinkError(sink, `no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
   try {
-    return await Promise.race([(async () => call())(), timeout]);
+    return await withTimeout(timeoutMs, call, () => new SinkError(sink, `no answer within ${timeoutMs} ms`));
   } catch (error) {
     throw error instanceof SinkError ? error : new SinkError(sink, "read failed", { cause: error });
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -3,11 +3,9 @@
 import type { Context } from "hono";
 import { type SSEMessage, streamSSE } from "hono/streaming";
 import type { Tick } from "../tick.ts";
-import { tickTime } from "../tick.ts";
 import type { StatusContext } from "./deps.ts";
-import { freshness, newestTickAt } from "./health.ts";
-import { latestTicks } from "./latest.ts";
 import { unavailable } from "./responses.ts";
+import { laterSnapshot, takeSnapshot } from "./snapshot.ts";
 import { cardView, healthView, type TickEvent } from "./view.ts";
 
 /** Events queued for one slow client before its stream is closed (EventSource then reconnects). */
@@ -39,23 +37,14 @@ export function streamHandler(ctx: StatusContext) {
     // Hono answers HEAD by running the GET handler and dropping the body unread: a stream opened for it would
     // never see its client leave, and would hold a slot for good.
     if (c.req.method === "HEAD") return c.body(null, 200, { "Content-Type": "text/event-stream" });
+    // Read once: later events report the same snapshot moved on, so heartbeats never touch the cache.
+    let snapshot = await takeSnapshot(ctx);
     if (open >= ctx.maxStreams) return unavailable(c, "too many live streams");
     open++;
     keepOpen(c);
-
-    // The newest tick time this stream knows, so heartbeats report the age without reading the cache.
-    let newest: number | null = null;
-    try {
-      newest = newestTickAt(await latestTicks(ctx.cache), null);
-    } catch {
-      // The cache is down: the consumer's counter still knows the newest tick.
-    }
-    const health = () => {
-      const now = ctx.now();
-      const pipeline = ctx.health();
-      const lastTickAt = newestTickAt([], pipeline.metrics);
-      const known = lastTickAt === null || (newest !== null && newest > lastTickAt) ? newest : lastTickAt;
-      return healthView(pipeline, freshness(known, now, ctx.fetchIntervalMs), now);
+    const health = (seen: Tick[] = []) => {
+      snapshot = laterSnapshot(ctx, snapshot, seen);
+      return healthView(snapshot);
     };
 
     return streamSSE(c, async (stream) => {
@@ -76,9 +65,7 @@ export function streamHandler(ctx: StatusContext) {
           });
       };
       const onTick = (tick: Tick) => {
-        const at = tickTime(tick);
-        if (newest === null || at > newest) newest = at;
-        const event: TickEvent = { card: cardView(tick), health: health() };
+        const event: TickEvent = { card: cardView(tick), health: health([tick]) };
         send({ event: "tick", data: JSON.stringify(event) });
       };
 

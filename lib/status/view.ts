@@ -12,7 +12,7 @@ import {
   formatPrice,
   formatTime,
 } from "./format.ts";
-import type { Freshness, PipelineHealth } from "./health.ts";
+import type { Freshness, StatusSnapshot } from "./snapshot.ts";
 
 /** One pair's latest price, formatted. */
 export interface CardView {
@@ -81,17 +81,17 @@ export interface HealthView {
 }
 
 /**
- * Formats the pipeline health for the panel and the live stream.
- * @example healthView(deps.health(), freshness(lastTickAt, now, interval), now).age // "12s"
+ * Formats a snapshot's health for the panel and the live stream.
+ * @example healthView(await takeSnapshot(ctx)).age // "12s"
  */
-export function healthView(health: PipelineHealth, fresh: Freshness, now: number): HealthView {
+export function healthView({ health, freshness, now }: StatusSnapshot): HealthView {
   const { metrics } = health;
   return {
-    state: fresh.state,
-    ageMs: fresh.ageMs,
-    age: formatAge(fresh.ageMs),
-    staleAfterMs: fresh.staleAfterMs,
-    staleAfter: formatAge(fresh.staleAfterMs),
+    state: freshness.state,
+    ageMs: freshness.ageMs,
+    age: formatAge(freshness.ageMs),
+    staleAfterMs: freshness.staleAfterMs,
+    staleAfter: formatAge(freshness.staleAfterMs),
     consumed: formatCount(metrics.consumed),
     written: formatCount(metrics.written),
     duplicates: formatCount(metrics.duplicates),

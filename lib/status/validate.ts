@@ -1,0 +1,53 @@
+// Hono's validator middleware driven by the zod schemas of params.ts: a route reads `c.req.valid("query")`
+// or `c.req.valid("param")`, and anything that does not fit is answered 400 with the issues before it runs.
+import type { Env, MiddlewareHandler } from "hono";
+import { type InferInput, validator } from "hono/validator";
+import type { z } from "zod";
+import type { Issue } from "./bodies.ts";
+import { badRequest } from "./responses.ts";
+
+// Zod issues as short Issues, at most ten (never the rejected input itself).
+const issuesOf = (error: z.ZodError): Issue[] =>
+  error.issues
+    .slice(0, 10)
+    .map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+
+// The query as the strict schemas must see it: every key, a repeated one as the array of its values (which the
+// schemas reject). Hono's own query object drops a key without a name ("?=x"), which would let it through.
+function queryObject(url: URL): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  for (const key of new Set(url.searchParams.keys())) {
+    const values = url.searchParams.getAll(key);
+    result[key] = values.length === 1 ? (values[0] ?? "") : values;
+  }
+  return result;
+}
+
+type Target = "query" | "param";
+type Validated<T extends Target, S extends z.ZodType> = {
+  in: { [K in T]: InferInput<z.input<S>, K> };
+  out: { [K in T]: z.output<S> };
+};
+
+/**
+ * Validates the query or the path parameters with `schema`; a mismatch is a 400
+ * `{ error: "invalid parameters", issues }`.
+ * @example api.get("/history/:asset", valid("param", assetParams), valid("query", historyQuery), handler);
+ */
+export function valid<T extends Target, S extends z.ZodType>(
+  target: T,
+  schema: S,
+): MiddlewareHandler<Env, string, Validated<T, S>, ReturnType<typeof badRequest>> {
+  const middleware = validator(target, (value, c) => {
+    const result = schema.safeParse(target === "query" ? queryObject(new URL(c.req.url)) : value);
+    return result.success ? result.data : badRequest(c, "invalid parameters", issuesOf(result.error));
+  });
+  // Hono infers the output from the callback, which TypeScript cannot resolve for a generic schema: the
+  // types are restated from the schema, as @hono/zod-validator does.
+  return middleware as unknown as MiddlewareHandler<
+    Env,
+    string,
+    Validated<T, S>,
+    ReturnType<typeof badRequest>
+  >;
+}

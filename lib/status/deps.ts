@@ -1,5 +1,6 @@
 // What the status app needs from its host process, and the same with defaults applied.
 import type { Logger } from "../log.ts";
+import type { ConsumerMetrics } from "../pipeline/metrics.ts";
 import type { HistoryStore, LatestCache } from "../ports.ts";
 import type { Tick } from "../tick.ts";
 import {
@@ -9,7 +10,21 @@ import {
   guardHistory,
   type HistoryReader,
 } from "./sinks.ts";
-import type { PipelineHealth } from "./snapshot.ts";
+
+/**
+ * What the consumer reports about itself, read on every status request (so keep it cheap: plain fields).
+ * @example const health = () => ({ metrics, lag: null, startedAt: Date.now() });
+ */
+export interface PipelineHealth {
+  /** The consumer's live counters (the same object the batch processor mutates is fine). */
+  metrics: ConsumerMetrics;
+  /** Total consumer-group lag in messages, or null when not known (yet). */
+  lag: number | null;
+  /** Epoch milliseconds when the consumer started. */
+  startedAt: number;
+  /** True when the ticks are generated (demo mode), not CoinGecko's; the page then says so in a banner. */
+  demo?: boolean;
+}
 
 /**
  * Dependencies of {@link createStatusApp}.

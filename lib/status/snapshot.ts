@@ -2,25 +2,9 @@
 // how fresh the newest price is. The page, /readyz, /metrics and the live stream all report from it, so they
 // never disagree on whether the data is stale.
 import { SinkError } from "../errors.ts";
-import type { ConsumerMetrics } from "../pipeline/metrics.ts";
 import type { Tick } from "../tick.ts";
 import { tickTime } from "../tick.ts";
-import type { StatusContext } from "./deps.ts";
-
-/**
- * What the consumer reports about itself, read on every status request (so keep it cheap: plain fields).
- * @example const health = () => ({ metrics, lag: null, startedAt: Date.now() });
- */
-export interface PipelineHealth {
-  /** The consumer's live counters (the same object the batch processor mutates is fine). */
-  metrics: ConsumerMetrics;
-  /** Total consumer-group lag in messages, or null when not known (yet). */
-  lag: number | null;
-  /** Epoch milliseconds when the consumer started. */
-  startedAt: number;
-  /** True when the ticks are generated (demo mode), not CoinGecko's; the page then says so in a banner. */
-  demo?: boolean;
-}
+import type { PipelineHealth, StatusContext } from "./deps.ts";
 
 /** Age of the newest tick and whether it is stale: "waiting" before the first tick, then "fresh" or "stale". */
 export interface Freshness {

@@ -25,19 +25,12 @@ import { type RedisCommands, redisChecks } from "../lib/adapters/redis/doctor.ts
 import { PROBE_ROW, supabaseChecks } from "../lib/adapters/supabase/doctor.ts";
 import { keyRole } from "../lib/adapters/supabase/keys.ts";
 import { upstashChecks } from "../lib/adapters/upstash/doctor.ts";
-import {
-  type Check,
-  type CheckGroup,
-  type CheckResult,
-  fail,
-  ok,
-  runChecks,
-  warn,
-} from "../lib/checks/check.ts";
+import { type Check, type CheckGroup, type CheckResult, fail, ok, warn } from "../lib/checks/check.ts";
 import type { TcpProbe } from "../lib/checks/tcp.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
 import { maskedSecrets, runDoctor } from "../lib/doctor/doctor.ts";
 import { exitCodeFor, formatResult, formatSummary } from "../lib/doctor/report.ts";
+import { runChecks } from "../lib/doctor/run.ts";
 import { startFakeCoinGecko } from "./support/fake-coingecko.ts";
 
 const reachable = async (target: { host: string; port: number }): Promise<TcpProbe> => ({

@@ -4,8 +4,8 @@ import {
   summarizeErrorBody,
   toFetchResult,
 } from "../lib/adapters/coingecko/response.ts";
+import { COINGECKO_BASE_URLS } from "../lib/adapters/coingecko/settings.ts";
 import {
-  COINGECKO_BASE_URLS,
   type CoinGeckoOptions,
   createCoinGeckoSource,
   simplePriceUrl,

@@ -67,7 +67,7 @@ export function doctorGroups(config: Config): CheckGroup[] {
 }
 
 /** Options of {@link runDoctor}. */
-export interface DoctorOptions {
+interface DoctorOptions {
   /** Where lines go; default stdout. */
   write?: (line: string) => void;
   /** Deadline per check; default 10 s. */

@@ -16,7 +16,7 @@ export type CoinGeckoFailureKind =
   | "body";
 
 /** A classified CoinGecko failure: whether trying again later may succeed, and the one-line fix. */
-export interface CoinGeckoFailure {
+interface CoinGeckoFailure {
   kind: CoinGeckoFailureKind;
   retriable: boolean;
   fix: string;

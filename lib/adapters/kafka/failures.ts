@@ -6,7 +6,7 @@ import { BusError, excerpt } from "../../errors.ts";
 import type { KafkaSettings } from "./settings.ts";
 
 /** Why a Kafka request failed. */
-export type KafkaFailureKind =
+type KafkaFailureKind =
   | "mechanism"
   | "credentials"
   | "topic-acl"
@@ -18,7 +18,7 @@ export type KafkaFailureKind =
   | "timeout";
 
 /** A classified Kafka failure: what happened, whether trying again later may succeed, and the one-line fix. */
-export interface KafkaFailure {
+interface KafkaFailure {
   kind: KafkaFailureKind;
   /** What happened, e.g. "not authorized on the topic". */
   message: string;

@@ -16,7 +16,7 @@ export type PostgresFailureKind =
   | "unreachable";
 
 /** A classified Postgres failure: whether trying again later may succeed, and the one-line fix. */
-export interface PostgresFailure {
+interface PostgresFailure {
   kind: PostgresFailureKind;
   retriable: boolean;
   fix: string;

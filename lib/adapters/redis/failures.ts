@@ -5,16 +5,10 @@
 import { describeError } from "../../errors.ts";
 
 /** Why a Redis command failed. */
-export type RedisFailureKind =
-  | "password"
-  | "no-password"
-  | "auth"
-  | "no-script-acl"
-  | "no-scripts"
-  | "unreachable";
+type RedisFailureKind = "password" | "no-password" | "auth" | "no-script-acl" | "no-scripts" | "unreachable";
 
 /** A classified Redis failure: whether trying again later may succeed, and the one-line fix. */
-export interface RedisFailure {
+interface RedisFailure {
   kind: RedisFailureKind;
   retriable: boolean;
   fix: string;

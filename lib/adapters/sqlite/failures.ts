@@ -4,10 +4,10 @@
  */
 
 /** Why a SQLite statement failed. */
-export type SqliteFailureKind = "busy" | "read-only" | "cannot-open" | "not-ours" | "closed";
+type SqliteFailureKind = "busy" | "read-only" | "cannot-open" | "not-ours" | "closed";
 
 /** A classified SQLite failure: whether trying again later may succeed, and the one-line fix. */
-export interface SqliteFailure {
+interface SqliteFailure {
   kind: SqliteFailureKind;
   retriable: boolean;
   fix: string;

@@ -5,17 +5,17 @@
  */
 
 /** Why a Supabase request failed; "key" names the variable holding the rejected key in its fix. */
-export type SupabaseFailureKind = keyof typeof SUPABASE_HINTS | "unreachable" | "key";
+type SupabaseFailureKind = keyof typeof SUPABASE_HINTS | "unreachable" | "key";
 
 /** A classified Supabase failure: whether trying again later may succeed, and the one-line fix. */
-export interface SupabaseFailure {
+interface SupabaseFailure {
   kind: SupabaseFailureKind;
   retriable: boolean;
   fix: string;
 }
 
 /** What a failed request got back: the HTTP status (0 when nothing answered) and PostgREST's error fields. */
-export interface SupabaseAnswer {
+interface SupabaseAnswer {
   status: number;
   code?: string;
   message?: string;

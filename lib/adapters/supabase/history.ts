@@ -20,7 +20,7 @@ const SUPABASE_PAGE_ROWS = 1000;
 const UPSERT_CHUNK = 500;
 
 /** How to reach the Supabase Data API. */
-export interface SupabaseHistoryOptions {
+interface SupabaseHistoryOptions {
   /** Project URL, e.g. https://abcd.supabase.co. */
   url: string;
   /** Key for writes (and reads, unless `readKey` is given): the service role key. */
@@ -59,7 +59,7 @@ function connect(url: string, key: string, options: SupabaseHistoryOptions): Sup
  * inserted ones. PostgREST cannot group, so candles fold the window's ticks here with candlesOf, bounded to the
  * 10,000 most recent ticks of the window (10 requests); when that bound cuts the window, the oldest candle,
  * which may be partial, is left out. Every failure becomes a SinkError with a hint; keys never appear in it.
- * @example const history = createSupabaseHistory({ url: config.history.url, key: config.history.writeKey });
+ * @example const history = createSupabaseHistory({ url: config.supabase.url, key: assertWriteKey(config.supabase) });
  */
 export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryStore {
   const secrets = [options.key, options.readKey].filter((key): key is string => (key?.length ?? 0) >= 6);

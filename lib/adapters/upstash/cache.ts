@@ -6,7 +6,7 @@ import { PUT_IF_NEWER_SCRIPT } from "../redis/latest-script.ts";
 import { classifyUpstash, UPSTASH_FIXES, upstashAnswerOf } from "./failures.ts";
 
 /** How to reach an Upstash Redis database over its REST API. */
-export interface UpstashCacheOptions {
+interface UpstashCacheOptions {
   /** The https:// REST URL from the Upstash console (UPSTASH_REDIS_REST_URL), not the rediss:// one. */
   url: string;
   /** The standard REST token (UPSTASH_REDIS_REST_TOKEN); the database password is rejected by REST. */

@@ -5,17 +5,17 @@
 import { errors as upstashErrors } from "@upstash/redis";
 
 /** Why an Upstash request failed. */
-export type UpstashFailureKind = "unreachable" | "server" | "not-upstash" | "token" | "read-only";
+type UpstashFailureKind = "unreachable" | "server" | "not-upstash" | "token" | "read-only";
 
 /** A classified Upstash failure: whether trying again later may succeed, and the one-line fix. */
-export interface UpstashFailure {
+interface UpstashFailure {
   kind: UpstashFailureKind;
   retriable: boolean;
   fix: string;
 }
 
 /** What came back: the HTTP status (none when nothing answered), the body's `error`, and whether it was JSON. */
-export interface UpstashAnswer {
+interface UpstashAnswer {
   status?: number;
   error?: string;
   json?: boolean;

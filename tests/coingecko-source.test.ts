@@ -280,6 +280,20 @@ describe("CoinGecko source: plans and keys", () => {
     expect(h.delays).toEqual([]);
   });
 
+  test("the error says whether it is retriable: a refused key no, a 5xx that outlasted its retries yes", async () => {
+    const refused = await setup(
+      { plan: "demo", apiKey: KEY },
+      { requireKey: { plan: "demo", key: "other" } },
+    );
+    expect((await failure(refused.source.fetch())).retriable).toBe(false);
+    await refused.fake.stop();
+    const down = await setup({ retries: 1 });
+    down.fake.fault("503", { sticky: true });
+    const error = await failure(down.source.fetch());
+    expect(error.retriable).toBe(true);
+    expect((error.cause as SourceError).retriable).toBe(true);
+  });
+
   test("a pro key sent to the demo root reports CoinGecko's root URL advice", async () => {
     const h = await setup({ plan: "pro", apiKey: KEY }, { requireKey: { plan: "demo", key: KEY } });
     const error = await failure(h.source.fetch());

@@ -152,8 +152,8 @@ export function openKafkaSession(config: KafkaSettings): KafkaSession {
       try {
         cluster = internalCluster(kafka);
       } catch (error) {
-        if (!(error instanceof AclProbeError)) throw error;
-        unavailable = error;
+        // Building the cluster does no I/O, so whatever it throws says the internals changed.
+        unavailable = error instanceof AclProbeError ? error : internalsChanged(String(error));
       }
       // Without the internals the credentials are still worth checking, through the public admin client.
       if (cluster) return cluster.connect();

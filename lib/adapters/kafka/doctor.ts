@@ -131,6 +131,11 @@ export function kafkaChecks(config: KafkaSettings, deps: Partial<KafkaCheckDeps>
   let metadata: MetadataResponse | undefined;
   let metadataProblem: string | undefined;
 
+  /** A FAIL line in the words the producer and consumer would use for the same error. */
+  const failed = (error: unknown, doing: string): Outcome => {
+    const explained = explainKafkaError(error, config, doing);
+    return fail(explained.message, explained.hint ?? "check the KAFKA_* settings");
+  };
   const topicEntry = (topic: string): TopicMetadata | undefined =>
     metadata?.topics.find((t) => t.name === topic);
 
@@ -183,16 +188,12 @@ export function kafkaChecks(config: KafkaSettings, deps: Partial<KafkaCheckDeps>
             failure.fix,
           );
         if (failure?.kind === "mechanism") return fail(failure.message, failure.fix);
-        const explained = explainKafkaError(error, config, sasl ? "sign in" : "connect");
-        return fail(explained.message, explained.hint ?? "check the KAFKA_* settings");
+        return failed(error, sasl ? "sign in" : "connect");
       }
       try {
         metadata = await session.metadata([config.topic, config.dlqTopic]);
       } catch (error) {
-        if (!(error instanceof AclProbeError)) {
-          const explained = explainKafkaError(error, config, "read topic metadata");
-          return fail(explained.message, explained.hint ?? "check the KAFKA_* settings");
-        }
+        if (!(error instanceof AclProbeError)) return failed(error, "read topic metadata");
         metadataProblem = error.message;
       }
       const who = config.sasl
@@ -285,8 +286,7 @@ export function kafkaChecks(config: KafkaSettings, deps: Partial<KafkaCheckDeps>
         group = await session.describeGroup(config.group);
       } catch (error) {
         if (error instanceof AclProbeError) return cannotVerify(what, error.message);
-        const explained = explainKafkaError(error, config, `describe group ${config.group}`);
-        return fail(explained.message, explained.hint ?? "check KAFKA_CONSUMER_GROUP");
+        return failed(error, `describe group ${config.group}`);
       }
       const refused = () =>
         fail(

@@ -1,6 +1,6 @@
 import { SQL } from "bun";
 import { rangeLimit } from "../../candles.ts";
-import { SinkError } from "../../errors.ts";
+import { failureOptions, SinkError } from "../../errors.ts";
 import { CANDLE_INTERVALS, type HistoryStore } from "../../ports.ts";
 import type { Tick } from "../../tick.ts";
 import { classifyPostgresError } from "./failures.ts";
@@ -60,11 +60,9 @@ export function tickToRow(tick: Tick) {
 }
 
 function sinkError(what: string, cause: unknown): SinkError {
-  const failure = classifyPostgresError(cause);
   return new SinkError("history", `${what} failed`, {
     cause,
-    hint: failure?.fix,
-    retriable: failure?.retriable,
+    ...failureOptions(classifyPostgresError(cause)),
   });
 }
 

@@ -1,5 +1,5 @@
 import { RedisClient } from "bun";
-import { SinkError } from "../../errors.ts";
+import { failureOptions, SinkError } from "../../errors.ts";
 import type { LatestCache } from "../../ports.ts";
 import { classifyRedisError } from "./failures.ts";
 import { createLatestCache, type LatestCommands } from "./latest-cache.ts";
@@ -13,14 +13,8 @@ export function createRedisCache(url: string): LatestCache & { client: RedisClie
   // The offline queue lets the first command wait for the connection instead of failing at once.
   const client = new RedisClient(url, { connectionTimeout: 5_000, maxRetries: 3 });
   const user = decodeURIComponent(URL.parse(url)?.username ?? "") || undefined;
-  const sinkError = (what: string, cause: unknown): SinkError => {
-    const failure = classifyRedisError(cause, user);
-    return new SinkError("cache", `${what} failed`, {
-      cause,
-      hint: failure?.fix,
-      retriable: failure?.retriable,
-    });
-  };
+  const sinkError = (what: string, cause: unknown): SinkError =>
+    new SinkError("cache", `${what} failed`, { cause, ...failureOptions(classifyRedisError(cause, user)) });
   let sha: string | null = null;
   const evalsha = async (keys: string[], args: string[]) =>
     Number(await client.send("EVALSHA", [sha ?? "", String(keys.length), ...keys, ...args]));

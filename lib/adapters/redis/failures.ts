@@ -1,17 +1,31 @@
 /**
- * What Redis' failures mean, for the latest cache (SinkError hints) and the doctor (FAIL fixes) alike: an
- * unreachable server is worth another attempt; a rejected password or a refused script is a setting to fix.
+ * What Redis failures mean, for the latest cache (SinkError) and the doctor (FAIL lines) alike: an unreachable
+ * server is worth another attempt; a rejected password or a refused script is a setting to fix.
  */
-import { describeError } from "../../errors.ts";
+import { describeError, type Failure } from "../../errors.ts";
 
-/** Why a Redis command failed. */
-type RedisFailureKind = "password" | "no-password" | "auth" | "no-script-acl" | "no-scripts" | "unreachable";
+/** The fix per kind of failure; `user` is the REDIS_URL user. */
+const fixes = (user: string) => ({
+  password: "check the user name and password in REDIS_URL",
+  "no-password": "add the password to REDIS_URL (user default unless the provider names another)",
+  auth: "check the user name and password in REDIS_URL",
+  "no-script-acl": `allow them: ACL SETUSER ${user} +eval +evalsha +script (or +@scripting)`,
+  "no-scripts": "use a Redis that allows EVAL (Upstash, Redis Cloud and self-hosted Redis do)",
+  unreachable: "check that Redis runs and REDIS_URL is right",
+});
 
-/** A classified Redis failure: whether trying again later may succeed, and the one-line fix. */
-interface RedisFailure {
-  kind: RedisFailureKind;
-  retriable: boolean;
-  fix: string;
+type RedisFailureKind = keyof ReturnType<typeof fixes>;
+
+function kindOf(text: string): RedisFailureKind | undefined {
+  if (/WRONGPASS|AUTHENTICATION_FAILED|invalid password|invalid username-password/i.test(text))
+    return "password";
+  if (/NOAUTH/i.test(text)) return "no-password";
+  if (/AUTH/i.test(text)) return "auth";
+  // NOPERM on another command (a key pattern, say) is not about scripts, and is left unclassified.
+  if (/NOPERM.*\b(eval|evalsha|script)\b/i.test(text)) return "no-script-acl";
+  if (/unknown command|disabled/i.test(text)) return "no-scripts";
+  if (/ECONNREFUSED|connect|closed|reset|timeout/i.test(text)) return "unreachable";
+  return undefined;
 }
 
 /**
@@ -19,29 +33,7 @@ interface RedisFailure {
  * REDIS_URL user, named in the ACL fix. Default "default".
  * @example classifyRedisError(new Error("WRONGPASS invalid username-password pair"))?.kind // "password"
  */
-export function classifyRedisError(error: unknown, user = "default"): RedisFailure | undefined {
-  const text = `${String((error as { code?: unknown })?.code ?? "")} ${describeError(error)}`;
-  const failure = (kind: RedisFailureKind, fix: string, retriable = false) => ({ kind, retriable, fix });
-  if (/WRONGPASS|AUTHENTICATION_FAILED|invalid password|invalid username-password/i.test(text))
-    return failure("password", "check the user name and password in REDIS_URL");
-  if (/NOAUTH/i.test(text))
-    return failure(
-      "no-password",
-      "add the password to REDIS_URL (user default unless the provider names another)",
-    );
-  if (/AUTH/i.test(text)) return failure("auth", "check the user name and password in REDIS_URL");
-  // NOPERM on another command (a key pattern, say) is not about scripts, and is left unclassified.
-  if (/NOPERM.*\b(eval|evalsha|script)\b/i.test(text))
-    return failure(
-      "no-script-acl",
-      `allow them: ACL SETUSER ${user} +eval +evalsha +script (or +@scripting)`,
-    );
-  if (/unknown command|disabled/i.test(text))
-    return failure(
-      "no-scripts",
-      "use a Redis that allows EVAL (Upstash, Redis Cloud and self-hosted Redis do)",
-    );
-  if (/ECONNREFUSED|connect|closed|reset|timeout/i.test(text))
-    return failure("unreachable", "check that Redis runs and REDIS_URL is right", true);
-  return undefined;
+export function classifyRedisError(error: unknown, user = "default"): Failure<RedisFailureKind> | undefined {
+  const kind = kindOf(`${String((error as { code?: unknown })?.code ?? "")} ${describeError(error)}`);
+  return kind && { kind, retriable: kind === "unreachable", fix: fixes(user)[kind] };
 }

@@ -2,7 +2,7 @@ import { Database, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { rangeLimit } from "../../candles.ts";
-import { SinkError } from "../../errors.ts";
+import { failureOptions, SinkError } from "../../errors.ts";
 import { CANDLE_INTERVALS, type Candle, type HistoryStore } from "../../ports.ts";
 import type { Tick } from "../../tick.ts";
 import { classifySqliteError } from "./failures.ts";
@@ -99,11 +99,7 @@ export function tickToSqliteRow(tick: Tick): SqliteRow {
 export function createSqliteHistory(path: string): HistoryStore & { db: Database } {
   const fail = (what: string, cause: unknown) => {
     const failure = classifySqliteError(cause, path, SQLITE_BUSY_TIMEOUT_MS);
-    return new SinkError("history", `${what} failed`, {
-      cause,
-      hint: failure?.fix,
-      retriable: failure?.retriable,
-    });
+    return new SinkError("history", `${what} failed`, { cause, ...failureOptions(failure) });
   };
 
   let db: Database;

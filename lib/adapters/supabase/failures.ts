@@ -1,18 +1,12 @@
 /**
- * What Supabase Data API (PostgREST) failures mean, for the history store (SinkError hints) and the doctor (FAIL
- * fixes) alike: no answer or a paused project is worth another attempt; a missing table, a missing column or the
- * wrong key is a setting to fix.
+ * What Supabase Data API (PostgREST) failures mean, for the history store (SinkError) and the doctor (FAIL
+ * lines) alike: no answer or a paused project is worth another attempt; a missing table or column, a missing
+ * grant or the wrong key is a setting to fix.
  */
+import type { Failure } from "../../errors.ts";
 
-/** Why a Supabase request failed; "key" names the variable holding the rejected key in its fix. */
+/** Why a Supabase request failed; the fix of "key" names the variable holding the key that was sent. */
 type SupabaseFailureKind = keyof typeof SUPABASE_HINTS | "unreachable" | "key";
-
-/** A classified Supabase failure: whether trying again later may succeed, and the one-line fix. */
-interface SupabaseFailure {
-  kind: SupabaseFailureKind;
-  retriable: boolean;
-  fix: string;
-}
 
 /** What a failed request got back: the HTTP status (0 when nothing answered) and PostgREST's error fields. */
 interface SupabaseAnswer {
@@ -63,7 +57,7 @@ export function classifySupabase(
   answer: SupabaseAnswer,
   write: boolean,
   keyName: string,
-): SupabaseFailure | undefined {
+): Failure<SupabaseFailureKind> | undefined {
   const kind = kindOf(answer, write);
   if (!kind) return undefined;
   const fix =

@@ -1,6 +1,6 @@
 import { createClient, PostgrestError, type SupabaseClient } from "@supabase/supabase-js";
 import { candlesOf, RANGE_LIMIT, rangeLimit } from "../../candles.ts";
-import { excerpt, SinkError } from "../../errors.ts";
+import { excerpt, failureOptions, SinkError } from "../../errors.ts";
 import type { HistoryStore, RangeQuery } from "../../ports.ts";
 import type { Tick } from "../../tick.ts";
 import { type PriceHistoryRow, rowToTick, tickToRow } from "../postgres/history.ts";
@@ -82,11 +82,7 @@ export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryS
     const summary = excerpt(`HTTP ${failed.status}${code ? ` ${code}` : ""}: ${cause.message}`);
     const keyName = write ? "SUPABASE_SERVICE_ROLE_KEY" : readKeyName;
     const classified = classifySupabase({ status: failed.status, ...failed.error }, write, keyName);
-    return new SinkError("history", `${what} failed (${summary})`, {
-      cause,
-      hint: classified?.fix,
-      retriable: classified?.retriable,
-    });
+    return new SinkError("history", `${what} failed (${summary})`, { cause, ...failureOptions(classified) });
   }
 
   /** The newest `limit` ticks of the window, newest first, paging by keyset past the 1000-row cap. */

@@ -1,5 +1,5 @@
 import { Redis } from "@upstash/redis";
-import { SinkError } from "../../errors.ts";
+import { failureOptions, SinkError } from "../../errors.ts";
 import type { LatestCache } from "../../ports.ts";
 import { createLatestCache, type LatestCommands } from "../redis/latest-cache.ts";
 import { PUT_IF_NEWER_SCRIPT } from "../redis/latest-script.ts";
@@ -82,14 +82,11 @@ export function createUpstashCache(options: UpstashCacheOptions): LatestCache & 
     // Nothing to release: the client holds no connection beyond fetch's keep-alive pool.
     close: () => {},
   };
-  const fail = (what: string, cause: unknown): SinkError => {
-    const failure = classifyUpstash(upstashAnswerOf(cause));
-    return new SinkError("cache", `${what} failed`, {
+  const fail = (what: string, cause: unknown): SinkError =>
+    new SinkError("cache", `${what} failed`, {
       cause: withoutToken(cause, options.token),
-      hint: failure?.fix,
-      retriable: failure?.retriable,
+      ...failureOptions(classifyUpstash(upstashAnswerOf(cause))),
     });
-  };
   return { client, ...createLatestCache(commands, fail) };
 }
 

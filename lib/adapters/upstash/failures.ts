@@ -1,20 +1,11 @@
 /**
- * What Upstash REST failures mean, for the latest cache (SinkError hints) and the doctor (FAIL fixes) alike:
- * no answer or an Upstash outage is worth another attempt; a wrong URL or token is a setting to fix.
+ * What Upstash REST failures mean, for the latest cache (SinkError) and the doctor (FAIL lines) alike: no answer
+ * or an Upstash outage is worth another attempt; a wrong URL or token is a setting to fix.
  */
 import { errors as upstashErrors } from "@upstash/redis";
+import type { Failure } from "../../errors.ts";
 
-/** Why an Upstash request failed. */
-type UpstashFailureKind = "unreachable" | "server" | "not-upstash" | "token" | "read-only";
-
-/** A classified Upstash failure: whether trying again later may succeed, and the one-line fix. */
-interface UpstashFailure {
-  kind: UpstashFailureKind;
-  retriable: boolean;
-  fix: string;
-}
-
-/** What came back: the HTTP status (none when nothing answered), the body's `error`, and whether it was JSON. */
+/** What came back: the HTTP status and the body's `error`, and whether it was JSON (neither: no answer). */
 interface UpstashAnswer {
   status?: number;
   error?: string;
@@ -22,7 +13,7 @@ interface UpstashAnswer {
 }
 
 /** The fix per kind; a REST URL or token mix-up (the rediss:// URL, the password) is the usual cause. */
-export const UPSTASH_FIXES: Readonly<Record<UpstashFailureKind, string>> = {
+export const UPSTASH_FIXES = {
   unreachable: "check REDIS_URL: the REST URL from the Upstash console, https://<name>.upstash.io",
   server: "Upstash is having trouble; see https://status.upstash.com",
   "not-upstash":
@@ -30,27 +21,27 @@ export const UPSTASH_FIXES: Readonly<Record<UpstashFailureKind, string>> = {
   token:
     "copy the REST token (UPSTASH_REDIS_REST_TOKEN) of this database from the Upstash console into REDIS_TOKEN",
   "read-only": "use the standard REST token (not the read-only one) in REDIS_TOKEN",
-};
+} as const;
+
+type UpstashFailureKind = keyof typeof UPSTASH_FIXES;
+
+function kindOf({ status, error = "", json }: UpstashAnswer): UpstashFailureKind | undefined {
+  if (status === undefined && json === undefined) return "unreachable";
+  if (status !== undefined && status >= 500) return "server";
+  // Before "token": a read-only token is a valid token that was refused one command.
+  if (/NOPERM|read.?only/i.test(error)) return "read-only";
+  if (status === 401 || status === 403 || /^Unauthorized|WRONGPASS|auth token/i.test(error)) return "token";
+  if (status === 404 || json === false) return "not-upstash";
+  return undefined;
+}
 
 /**
  * Says what an Upstash answer means, or undefined when it is none of the failures users run into.
  * @example classifyUpstash({ status: 401, error: "Unauthorized", json: true })?.kind // "token"
  */
-export function classifyUpstash(answer: UpstashAnswer): UpstashFailure | undefined {
-  const { status, error = "" } = answer;
-  const failure = (kind: UpstashFailureKind, retriable = false) => ({
-    kind,
-    retriable,
-    fix: UPSTASH_FIXES[kind],
-  });
-  if (status === undefined && !error && answer.json === undefined) return failure("unreachable", true);
-  if (status !== undefined && status >= 500) return failure("server", true);
-  // Before "token": a read-only token is a valid token that was refused one command.
-  if (/NOPERM|read.?only/i.test(error)) return failure("read-only");
-  if (status === 401 || status === 403 || /^Unauthorized|WRONGPASS|auth token/i.test(error))
-    return failure("token");
-  if (status === 404 || answer.json === false) return failure("not-upstash");
-  return undefined;
+export function classifyUpstash(answer: UpstashAnswer): Failure<UpstashFailureKind> | undefined {
+  const kind = kindOf(answer);
+  return kind && { kind, retriable: kind === "unreachable" || kind === "server", fix: UPSTASH_FIXES[kind] };
 }
 
 /**

@@ -17,12 +17,12 @@ const fixes = (user: string) => ({
 type RedisFailureKind = keyof ReturnType<typeof fixes>;
 
 function kindOf(text: string): RedisFailureKind | undefined {
+  // NOPERM on another command (a key pattern, say) is not about scripts, and is left unclassified.
+  if (/NOPERM.*\b(eval|evalsha|script)\b/i.test(text)) return "no-script-acl";
   if (/WRONGPASS|AUTHENTICATION_FAILED|invalid password|invalid username-password/i.test(text))
     return "password";
   if (/NOAUTH/i.test(text)) return "no-password";
-  if (/AUTH/i.test(text)) return "auth";
-  // NOPERM on another command (a key pattern, say) is not about scripts, and is left unclassified.
-  if (/NOPERM.*\b(eval|evalsha|script)\b/i.test(text)) return "no-script-acl";
+  if (/\bAUTH\b/i.test(text)) return "auth";
   if (/unknown command|disabled/i.test(text)) return "no-scripts";
   if (/ECONNREFUSED|connect|closed|reset|timeout/i.test(text)) return "unreachable";
   return undefined;

@@ -4,9 +4,9 @@
  * dead-letter topic.
  *
  * ACLs are read, never tried: the broker's own authorizer answers "which operations may this principal perform"
- * in Metadata v8 (topics) and DescribeGroups v3 (groups), see protocol.ts and acl-probe.ts. This writes nothing to the topic
- * (a real produce would land in history or the DLQ), joins no group (a join would rebalance the running
- * consumers), and needs no cluster DESCRIBE right (which DescribeAcls would, and app users lack).
+ * in Metadata v8 (topics) and DescribeGroups v3 (groups), see protocol.ts and acl-probe.ts. This writes nothing
+ * to the topic (a real produce would land in history or the DLQ), joins no group (a join would rebalance the
+ * running consumers), and needs no cluster DESCRIBE right (which DescribeAcls would, and app users lack).
  *
  * A missing topic (main or dead-letter) is a warning when the user may create it, because the producer and the
  * consumer create missing topics at start-up (ensureTopics); it is a failure otherwise, because they then exit.

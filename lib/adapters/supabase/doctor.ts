@@ -66,7 +66,7 @@ const summary = (answer: Answer): string => {
 
 /** What a failed answer means, read with the key named `keyName` (see failures.ts). */
 const failureOf = (answer: Answer, keyName: string) =>
-  classifySupabase({ status: answer.status, ...restError(answer) }, false, keyName);
+  classifySupabase({ ...restError(answer), status: answer.status }, false, keyName);
 
 /**
  * The Supabase check group: reach → keys → table and columns → anon cannot insert.

@@ -81,7 +81,7 @@ export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryS
     });
     const summary = excerpt(`HTTP ${failed.status}${code ? ` ${code}` : ""}: ${cause.message}`);
     const keyName = write ? "SUPABASE_SERVICE_ROLE_KEY" : readKeyName;
-    const classified = classifySupabase({ status: failed.status, ...failed.error }, write, keyName);
+    const classified = classifySupabase({ ...failed.error, status: failed.status }, write, keyName);
     return new SinkError("history", `${what} failed (${summary})`, { cause, ...failureOptions(classified) });
   }
 

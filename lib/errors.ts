@@ -50,6 +50,23 @@ export function isRetriable(error: unknown): boolean {
   return error instanceof BellyError && error.retriable;
 }
 
+/**
+ * A dependency's reading of one of its failures (see each adapter's failures.ts): the adapter puts `fix` and
+ * `retriable` on the error it throws, and the doctor prints `fix` on its FAIL line.
+ */
+export interface Failure<Kind extends string = string> {
+  kind: Kind;
+  /** Whether trying again later may succeed (an outage) rather than needing a setting fixed. */
+  retriable: boolean;
+  /** The one-line fix. */
+  fix: string;
+}
+
+/** The error options a classified failure gives: its fix as the hint, and whether it is retriable. */
+export function failureOptions(failure: Failure | undefined): BellyErrorOptions {
+  return { hint: failure?.fix, retriable: failure?.retriable };
+}
+
 /** The environment holds bad or missing values; `problems` has one line per variable. */
 export class ConfigError extends BellyError {
   override name = "ConfigError";

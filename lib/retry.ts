@@ -167,7 +167,7 @@ export interface RetryOptions {
  * @example
  * const value = await retry(() => send(batch), {
  *   retries: 5,
- *   shouldRetry: (error) => isTransient(error),
+ *   shouldRetry: (error) => isRetriable(error),
  *   delayFor: (_error, attempt) => backoffDelay(attempt, { baseMs: 500, capMs: 30_000 }),
  *   onRetry: ({ error, attempt, delayMs }) => log.warn("send failed, retrying", { attempt, delayMs, error }),
  *   signal,

@@ -4,8 +4,8 @@ import {
   summarizeErrorBody,
   toFetchResult,
 } from "../lib/adapters/coingecko/response.ts";
+import { COINGECKO_BASE_URLS } from "../lib/adapters/coingecko/settings.ts";
 import {
-  COINGECKO_BASE_URLS,
   type CoinGeckoOptions,
   createCoinGeckoSource,
   simplePriceUrl,
@@ -278,6 +278,20 @@ describe("CoinGecko source: plans and keys", () => {
     expect(error.hint).toContain("https://pro-api.coingecko.com/api/v3");
     expect(h.fake.requests).toHaveLength(1);
     expect(h.delays).toEqual([]);
+  });
+
+  test("the error says whether it is retriable: a refused key no, a 5xx that outlasted its retries yes", async () => {
+    const refused = await setup(
+      { plan: "demo", apiKey: KEY },
+      { requireKey: { plan: "demo", key: "other" } },
+    );
+    expect((await failure(refused.source.fetch())).retriable).toBe(false);
+    await refused.fake.stop();
+    const down = await setup({ retries: 1 });
+    down.fake.fault("503", { sticky: true });
+    const error = await failure(down.source.fetch());
+    expect(error.retriable).toBe(true);
+    expect((error.cause as SourceError).retriable).toBe(true);
   });
 
   test("a pro key sent to the demo root reports CoinGecko's root URL advice", async () => {

@@ -18,8 +18,8 @@ import { type KafkaSession, openKafkaSession } from "../lib/adapters/kafka/acl-p
 import { kafkaChecks } from "../lib/adapters/kafka/doctor.ts";
 import { authorizedOperations } from "../lib/adapters/kafka/protocol.ts";
 import { migratePostgres } from "../lib/adapters/postgres/history.ts";
-import { runChecks } from "../lib/checks/check.ts";
 import { loadConfig } from "../lib/config.ts";
+import { runChecks } from "../lib/doctor/run.ts";
 import { type FakeCoinGecko, startFakeCoinGecko } from "./support/fake-coingecko.ts";
 import { type PostgrestBridge, startPostgrestBridge } from "./support/postgrest-bridge.ts";
 import { runEntry, waitFor } from "./support/processes.ts";

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { coingeckoChecks } from "../lib/adapters/coingecko/doctor.ts";
 import type { KafkaSession } from "../lib/adapters/kafka/acl-probe.ts";
 import { aclFix, kafkaChecks } from "../lib/adapters/kafka/doctor.ts";
+import { AclProbeError, classifyKafkaError, explainKafkaError } from "../lib/adapters/kafka/failures.ts";
 import {
   authorizedOperations,
   decodeDescribeGroupsResponse,
@@ -15,6 +16,7 @@ import {
   operationBits,
 } from "../lib/adapters/kafka/protocol.ts";
 import { judgePublicWrites } from "../lib/adapters/postgres/doctor.ts";
+import { classifyPostgresError, postgresFix } from "../lib/adapters/postgres/failures.ts";
 import {
   compareSchema,
   EXPECTED_COLUMNS,
@@ -22,22 +24,18 @@ import {
   type LiveColumn,
 } from "../lib/adapters/postgres/schema.ts";
 import { type RedisCommands, redisChecks } from "../lib/adapters/redis/doctor.ts";
+import { classifyRedisError } from "../lib/adapters/redis/failures.ts";
 import { PROBE_ROW, supabaseChecks } from "../lib/adapters/supabase/doctor.ts";
+import { classifySupabase, SUPABASE_HINTS } from "../lib/adapters/supabase/failures.ts";
 import { keyRole } from "../lib/adapters/supabase/keys.ts";
 import { upstashChecks } from "../lib/adapters/upstash/doctor.ts";
-import {
-  type Check,
-  type CheckGroup,
-  type CheckResult,
-  fail,
-  ok,
-  runChecks,
-  warn,
-} from "../lib/checks/check.ts";
+import { classifyUpstash } from "../lib/adapters/upstash/failures.ts";
+import { type Check, type CheckGroup, type CheckResult, fail, ok, warn } from "../lib/checks/check.ts";
 import type { TcpProbe } from "../lib/checks/tcp.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
 import { maskedSecrets, runDoctor } from "../lib/doctor/doctor.ts";
 import { exitCodeFor, formatResult, formatSummary } from "../lib/doctor/report.ts";
+import { runChecks } from "../lib/doctor/run.ts";
 import { startFakeCoinGecko } from "./support/fake-coingecko.ts";
 
 const reachable = async (target: { host: string; port: number }): Promise<TcpProbe> => ({
@@ -461,6 +459,24 @@ describe("kafka checks", () => {
     expect(results["kafka.topic-write"]?.status).toBe("skip");
   });
 
+  test("kafkajs internals gone: sign-in still checked, and the ACL lines say the ACL check is unavailable", async () => {
+    const gone = new AclProbeError("ACL check unavailable: kafkajs 9.9.9 internals changed: no factory");
+    const refuse = async (): Promise<never> => {
+      throw gone;
+    };
+    const results = await runKafka({ ...fakeSession({}), metadata: refuse, describeGroup: refuse });
+    expect(results["kafka.sign-in"]?.status).toBe("warn");
+    expect(results["kafka.sign-in"]?.message).toContain(
+      "ACL check unavailable: kafkajs 9.9.9 internals changed",
+    );
+    expect(results["kafka.topic"]?.status).toBe("skip");
+    for (const id of ["kafka.topic-write", "kafka.topic-read", "kafka.group-read", "kafka.dlq-write"])
+      expect(results[id]).toMatchObject({
+        status: "warn",
+        message: expect.stringContaining("ACL check unavailable"),
+      });
+  });
+
   test("an unreachable broker fails the first line with what to fix, and skips the rest", async () => {
     const config = kafkaConfig({ KAFKA_SSL: "true" });
     const results = byId(
@@ -479,6 +495,70 @@ describe("kafka checks", () => {
     expect(results["kafka.reach"]?.status).toBe("fail");
     expect(results["kafka.reach"]?.fix).toContain("KAFKA_CA_FILE");
     expect(Object.values(results).filter((r) => r.status === "skip")).toHaveLength(7);
+  });
+});
+
+describe("failures: one classification for the runtime error and the doctor's fix", () => {
+  const error = (message: string, extra: object = {}) => Object.assign(new Error(message), extra);
+
+  test("Kafka: unreachable and slow brokers are retriable; credentials, ACLs, TLS and a missing topic are not", () => {
+    const config = kafkaConfig();
+    const cases: [unknown, string, boolean][] = [
+      [error("connect ECONNREFUSED 10.0.0.1:9092", { name: "KafkaJSConnectionError" }), "unreachable", true],
+      [
+        error("Request Metadata(key: 3, version: 6) timed out", { name: "KafkaJSRequestTimeoutError" }),
+        "timeout",
+        true,
+      ],
+      [
+        error("SASL SCRAM SHA256 authentication failed", { name: "KafkaJSSASLAuthenticationError" }),
+        "credentials",
+        false,
+      ],
+      [error("not authorized", { type: "TOPIC_AUTHORIZATION_FAILED" }), "topic-acl", false],
+      [error("self-signed certificate in certificate chain"), "tls", false],
+      [
+        { originalError: error("no such topic", { type: "UNKNOWN_TOPIC_OR_PARTITION" }) },
+        "missing-topic",
+        false,
+      ],
+    ];
+    for (const [cause, kind, retriable] of cases) {
+      expect(classifyKafkaError(cause, config)).toMatchObject({ kind, retriable });
+      expect(explainKafkaError(cause, config, "publish")).toMatchObject({ retriable });
+    }
+  });
+
+  test("Redis, Upstash, Postgres and Supabase: outages are retriable, settings are not", () => {
+    expect(classifyRedisError(error("connect ECONNREFUSED 127.0.0.1:6379"))).toMatchObject({
+      retriable: true,
+    });
+    expect(classifyRedisError(error("WRONGPASS invalid username-password pair"))).toEqual({
+      kind: "password",
+      retriable: false,
+      fix: "check the user name and password in REDIS_URL",
+    });
+    expect(classifyUpstash({})).toMatchObject({ kind: "unreachable", retriable: true });
+    expect(classifyUpstash({ status: 401, error: "Unauthorized", json: true })).toMatchObject({
+      kind: "token",
+      retriable: false,
+    });
+    expect(classifyPostgresError(error("connect ECONNREFUSED"))).toMatchObject({ retriable: true });
+    expect(
+      classifyPostgresError(error('relation "price_history" does not exist', { errno: "42P01" })),
+    ).toEqual({
+      kind: "missing-table",
+      retriable: false,
+      fix: postgresFix("missing-table"),
+    });
+    expect(classifySupabase({ status: 0 }, true, "K")).toMatchObject({
+      retriable: true,
+      fix: SUPABASE_HINTS.url,
+    });
+    expect(classifySupabase({ status: 401, message: "Invalid API key" }, false, "K")).toMatchObject({
+      retriable: false,
+      fix: "check K",
+    });
   });
 });
 

@@ -6,9 +6,10 @@ import { postgresChecks } from "../adapters/postgres/doctor.ts";
 import { redisChecks } from "../adapters/redis/doctor.ts";
 import { supabaseChecks } from "../adapters/supabase/doctor.ts";
 import { upstashChecks } from "../adapters/upstash/doctor.ts";
-import { type CheckGroup, type CheckResult, runChecks, skip } from "../checks/check.ts";
+import { type CheckGroup, type CheckResult, skip } from "../checks/check.ts";
 import type { Config } from "../config.ts";
 import { exitCodeFor, formatResult, formatSummary } from "./report.ts";
+import { runChecks } from "./run.ts";
 
 /** A dependency that is not configured: one skip line, so that a forgotten variable is visible. */
 function notConfigured(subject: string, variable: string): CheckGroup {
@@ -66,7 +67,7 @@ export function doctorGroups(config: Config): CheckGroup[] {
 }
 
 /** Options of {@link runDoctor}. */
-export interface DoctorOptions {
+interface DoctorOptions {
   /** Where lines go; default stdout. */
   write?: (line: string) => void;
   /** Deadline per check; default 10 s. */

@@ -18,7 +18,7 @@ export function formatResult(result: CheckResult, secrets: readonly string[]): s
 }
 
 /** Counts per status. */
-export function countResults(results: readonly CheckResult[]): Record<CheckStatus, number> {
+function countResults(results: readonly CheckResult[]): Record<CheckStatus, number> {
   const counts: Record<CheckStatus, number> = { ok: 0, warn: 0, fail: 0, skip: 0 };
   for (const result of results) counts[result.status]++;
   return counts;

@@ -7,8 +7,9 @@ import { type Check, type CheckGroup, fail, ok, warn } from "../../checks/check.
 import type { Fetch } from "../../checks/http.ts";
 import { describeError, SourceError } from "../../errors.ts";
 import { silentLogger } from "../../log.ts";
-import type { CoinGeckoSettings as CoinGeckoConfig } from "./settings.ts";
-import { COINGECKO_BASE_URLS, COINGECKO_KEY_HEADERS, createCoinGeckoSource } from "./source.ts";
+import { coingeckoFailure } from "./failures.ts";
+import { type CoinGeckoSettings as CoinGeckoConfig, coingeckoHeaders, coingeckoRoot } from "./settings.ts";
+import { createCoinGeckoSource } from "./source.ts";
 
 /** What the CoinGecko checks read from the config. */
 export type CoinGeckoSettings = CoinGeckoConfig & {
@@ -23,10 +24,9 @@ export type CoinGeckoSettings = CoinGeckoConfig & {
  */
 export function coingeckoChecks(settings: CoinGeckoSettings, fetchImpl: Fetch = fetch): CheckGroup {
   const { plan, apiKey } = settings;
-  const base = (settings.baseUrl || COINGECKO_BASE_URLS[plan]).replace(/\/+$/, "");
+  const base = coingeckoRoot(plan, settings.baseUrl);
   const host = new URL(base).host;
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (apiKey && plan !== "public") headers[COINGECKO_KEY_HEADERS[plan]] = apiKey;
+  const headers = coingeckoHeaders(plan, apiKey);
 
   const reach: Check = {
     id: "coingecko.reach",
@@ -40,10 +40,7 @@ export function coingeckoChecks(settings: CoinGeckoSettings, fetchImpl: Fetch = 
         await response.text();
       } catch (error) {
         if (signal.aborted) throw error;
-        return fail(
-          `cannot reach ${host}: ${describeError(error)}`,
-          "check the network and COINGECKO_BASE_URL",
-        );
+        return fail(`cannot reach ${host}: ${describeError(error)}`, coingeckoFailure("network").fix);
       }
       if (response.status === 404)
         return fail(
@@ -91,17 +88,11 @@ export function coingeckoChecks(settings: CoinGeckoSettings, fetchImpl: Fetch = 
             `rate limited (HTTP 429): fine for now, but requests are too frequent — ${message}`,
             `slow down: raise FETCH_INTERVAL (now ${settings.fetchIntervalMs / 1000} s)${plan === "public" ? " or use a free demo key (COINGECKO_API_KEY)" : ""}`,
           );
+        // The source's own hint: the doctor asks through the very code the producer runs.
+        const fix = error instanceof SourceError && error.hint ? error.hint : coingeckoFailure("network").fix;
         if (error instanceof SourceError && (error.status === 401 || error.status === 403))
-          return fail(
-            `key and plan do not match: ${message}`,
-            error.hint ?? "check COINGECKO_API_KEY and COINGECKO_PLAN",
-          );
-        return fail(
-          message,
-          error instanceof SourceError && error.hint
-            ? error.hint
-            : "check COINGECKO_BASE_URL and the network",
-        );
+          return fail(`key and plan do not match: ${message}`, fix);
+        return fail(message, fix);
       }
     },
   };

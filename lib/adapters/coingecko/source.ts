@@ -1,4 +1,4 @@
-import { ConfigError, SourceError } from "../../errors.ts";
+import { ConfigError, isRetriable, SourceError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { redactText } from "../../log.ts";
 import type { FetchResult, PriceSource } from "../../ports.ts";
@@ -12,32 +12,18 @@ import {
   type Sleep,
   stopReason,
 } from "../../retry.ts";
+import { type CoinGeckoFailureKind, coingeckoFailure, statusKind } from "./failures.ts";
 import { parseSimplePriceBody, summarizeErrorBody, toFetchResult } from "./response.ts";
-
-/** CoinGecko API plans: keyless public, free demo key, paid pro key. */
-export type CoinGeckoPlan = "public" | "demo" | "pro";
-
-/** Root URL per plan: demo keys only work on api.coingecko.com, pro keys only on pro-api.coingecko.com. */
-export const COINGECKO_BASE_URLS: Readonly<Record<CoinGeckoPlan, string>> = {
-  public: "https://api.coingecko.com/api/v3",
-  demo: "https://api.coingecko.com/api/v3",
-  pro: "https://pro-api.coingecko.com/api/v3",
-};
-
-/** Header that carries the key, per keyed plan (CoinGecko recommends headers over query parameters). */
-export const COINGECKO_KEY_HEADERS = {
-  demo: "x-cg-demo-api-key",
-  pro: "x-cg-pro-api-key",
-} as const;
+import { type CoinGeckoPlan, coingeckoHeaders, coingeckoRoot } from "./settings.ts";
 
 /** Default request timeout: 10 s. */
-export const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
 /** Default retries after the first attempt: 3. */
-export const DEFAULT_RETRIES = 3;
+const DEFAULT_RETRIES = 3;
 /** Longest Retry-After we wait for inside one fetch: 5 minutes; beyond it the fetch fails. */
-export const DEFAULT_MAX_RETRY_AFTER_MS = 5 * 60_000;
+const DEFAULT_MAX_RETRY_AFTER_MS = 5 * 60_000;
 /** Retries of a body we cannot read (HTML, malformed JSON): a CDN hiccup passes, a wrong URL does not. */
-export const BODY_RETRIES = 2;
+const BODY_RETRIES = 2;
 
 /** Everything {@link createCoinGeckoSource} needs; only `assets`, `currencies`, `plan` and `log` are required. */
 export interface CoinGeckoOptions {
@@ -49,7 +35,7 @@ export interface CoinGeckoOptions {
   plan: CoinGeckoPlan;
   /** Sent in the plan's key header; never sent on the public plan, required on pro. */
   apiKey?: string | null;
-  /** Default per plan, see {@link COINGECKO_BASE_URLS}; the fake's `url` in tests and demos. */
+  /** Default per plan, see COINGECKO_BASE_URLS in settings.ts; the fake's `url` in tests and demos. */
   baseUrl?: string | null;
   /** Per attempt. Default 10000 ms. */
   timeoutMs?: number;
@@ -97,10 +83,6 @@ export function simplePriceUrl(
   return `${baseUrl.replace(/\/+$/, "")}/simple/price?${query}`;
 }
 
-type FailureKind = "rate-limited" | "server" | "timeout" | "network" | "body" | "client";
-
-const RETRYABLE: ReadonlySet<FailureKind> = new Set(["rate-limited", "server", "timeout", "network", "body"]);
-
 /**
  * A {@link PriceSource} reading CoinGecko's /simple/price: one GET per fetch for all pairs, retried with
  * full-jitter backoff on 429, 5xx, timeouts, network errors and unreadable bodies (Retry-After is a minimum).
@@ -122,7 +104,7 @@ export function createCoinGeckoSource(options: CoinGeckoOptions): PriceSource {
   if (plan === "public" && apiKey)
     log.warn("COINGECKO_PLAN is public, so COINGECKO_API_KEY is not sent; set COINGECKO_PLAN to demo or pro");
 
-  const baseUrl = (options.baseUrl || COINGECKO_BASE_URLS[plan]).replace(/\/+$/, "");
+  const baseUrl = coingeckoRoot(plan, options.baseUrl);
   const url = simplePriceUrl(baseUrl, assets, currencies);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const retries = options.retries ?? DEFAULT_RETRIES;
@@ -135,60 +117,40 @@ export function createCoinGeckoSource(options: CoinGeckoOptions): PriceSource {
   const fetchImpl = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? defaultSleep;
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (apiKey && plan !== "public") headers[COINGECKO_KEY_HEADERS[plan]] = apiKey;
+  const headers = coingeckoHeaders(plan, apiKey);
 
-  const kinds = new WeakMap<SourceError, FailureKind>();
   const secrets = apiKey ? [apiKey] : [];
-  // Every message goes through here, so that a key echoed back by a proxy or a body cannot leak.
+  // Every attempt's message goes through here, so that a key echoed back by a proxy or a body cannot leak;
+  // the final error of a fetch only adds to such a message.
   const fail = (
-    kind: FailureKind,
+    kind: CoinGeckoFailureKind,
     message: string,
-    extra: { cause?: unknown; status?: number; retryAfterMs?: number; hint?: string } = {},
+    extra: { cause?: unknown; status?: number; retryAfterMs?: number } = {},
   ): SourceError => {
-    const error = new SourceError(redactText(message, secrets), {
-      ...extra,
-      hint: extra.hint === undefined ? undefined : redactText(extra.hint, secrets),
-    });
-    kinds.set(error, kind);
-    return error;
+    const { retriable, fix } = coingeckoFailure(kind, Boolean(options.baseUrl));
+    return new SourceError(redactText(message, secrets), { ...extra, retriable, hint: fix });
   };
 
   const httpError = (response: Response, text: string): SourceError => {
     const status = response.status;
     const summary = summarizeErrorBody(text);
     const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now());
-    if (status === 429) {
+    const kind = statusKind(status);
+    if (kind === "rate-limited") {
       const wait = retryAfterMs === undefined ? "" : `, Retry-After ${Math.ceil(retryAfterMs / 1000)} s`;
-      return fail("rate-limited", `CoinGecko rate limit hit (HTTP 429${wait}): ${summary}`, {
-        status,
-        retryAfterMs,
-        hint: "fetch less often (FETCH_INTERVAL) or use a CoinGecko key (COINGECKO_API_KEY, COINGECKO_PLAN)",
-      });
+      return fail(kind, `CoinGecko rate limit hit (HTTP 429${wait}): ${summary}`, { status, retryAfterMs });
     }
-    // 408 is CoinGecko saying our request arrived too slowly: as transient as our own timeout.
-    if (status >= 500 || status === 408) {
-      return fail("server", `CoinGecko server error (HTTP ${status}): ${summary}`, {
+    if (kind === "server")
+      return fail(kind, `CoinGecko server error (HTTP ${status}): ${summary}`, { status, retryAfterMs });
+    if (kind === "key")
+      return fail(kind, `CoinGecko refused the request (HTTP ${status}, plan ${plan}): ${summary}`, {
         status,
-        retryAfterMs,
-        hint: "CoinGecko is having trouble; see https://status.coingecko.com",
       });
-    }
-    if (status === 401 || status === 403) {
-      return fail("client", `CoinGecko refused the request (HTTP ${status}, plan ${plan}): ${summary}`, {
-        status,
-        hint:
-          "check COINGECKO_API_KEY and COINGECKO_PLAN: a demo key needs COINGECKO_PLAN=demo (api.coingecko.com), " +
-          `a pro key needs COINGECKO_PLAN=pro and the pro base URL ${COINGECKO_BASE_URLS.pro}` +
-          (options.baseUrl ? " (COINGECKO_BASE_URL overrides it)" : ""),
-      });
-    }
     return fail(
-      "client",
+      kind,
       `CoinGecko rejected the request (HTTP ${status}) to ${baseUrl}/simple/price: ${summary}`,
       {
         status,
-        hint: "check COINGECKO_BASE_URL (it must end in /api/v3), ASSETS (CoinGecko ids, e.g. beldex) and VS_CURRENCIES",
       },
     );
   };
@@ -204,16 +166,10 @@ export function createCoinGeckoSource(options: CoinGeckoOptions): PriceSource {
     } catch (cause) {
       if (signal?.aborted) throw stopReason(signal);
       if (timeout.aborted) {
-        throw fail("timeout", `CoinGecko did not answer within ${timeoutMs} ms`, {
-          cause,
-          hint: "raise COINGECKO_TIMEOUT_MS if the network is slow",
-        });
+        throw fail("timeout", `CoinGecko did not answer within ${timeoutMs} ms`, { cause });
       }
       const reason = cause instanceof Error ? cause.message : String(cause);
-      throw fail("network", `cannot reach CoinGecko at ${new URL(baseUrl).host}: ${reason}`, {
-        cause,
-        hint: "check the network and COINGECKO_BASE_URL",
-      });
+      throw fail("network", `cannot reach CoinGecko at ${new URL(baseUrl).host}: ${reason}`, { cause });
     }
     if (!response.ok) throw httpError(response, text);
     let body: ReturnType<typeof parseSimplePriceBody>;
@@ -231,11 +187,11 @@ export function createCoinGeckoSource(options: CoinGeckoOptions): PriceSource {
     });
   };
 
+  // Only a 2xx answer reaches the body, so a failure with a 2xx status is an unreadable body.
+  const unreadable = (error: SourceError) => error.status !== undefined && error.status < 300;
   const shouldRetry = (error: unknown, attempt: number): boolean => {
-    if (!(error instanceof SourceError)) return false;
-    const kind = kinds.get(error);
-    if (kind === undefined || !RETRYABLE.has(kind)) return false;
-    if (kind === "body" && attempt > BODY_RETRIES) return false;
+    if (!(error instanceof SourceError) || !isRetriable(error)) return false;
+    if (unreadable(error) && attempt > BODY_RETRIES) return false;
     return (error.retryAfterMs ?? 0) <= maxRetryAfterMs;
   };
 
@@ -278,25 +234,24 @@ export function createCoinGeckoSource(options: CoinGeckoOptions): PriceSource {
         return result;
       } catch (error) {
         if (signal?.aborted) throw stopReason(signal);
-        if (!(error instanceof SourceError)) throw error;
-        const kind = kinds.get(error);
-        if (kind === undefined || !RETRYABLE.has(kind)) throw error;
+        // Only transient failures are retried, so only they are worth saying how long we tried.
+        if (!(error instanceof SourceError) || !error.retriable) throw error;
         const extra = {
           cause: error,
           status: error.status,
           retryAfterMs: error.retryAfterMs,
           hint: error.hint,
+          retriable: true,
         };
         if ((error.retryAfterMs ?? 0) > maxRetryAfterMs) {
           const seconds = Math.ceil((error.retryAfterMs ?? 0) / 1000);
-          throw fail(
-            kind,
+          throw new SourceError(
             `CoinGecko asked us to wait ${seconds} s (Retry-After), more than the ${maxRetryAfterMs / 1000} s we wait within one fetch; giving up: ${error.message}`,
             extra,
           );
         }
         const times = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
-        throw fail(kind, `CoinGecko fetch failed after ${times}: ${error.message}`, extra);
+        throw new SourceError(`CoinGecko fetch failed after ${times}: ${error.message}`, extra);
       }
     },
   };

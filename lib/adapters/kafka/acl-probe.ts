@@ -1,17 +1,19 @@
 /**
- * A signed-in Kafka connection for the doctor, built by {@link createKafka} (same brokers, TLS, CA and SASL as
- * the producer and consumer) that can send the hand-encoded requests of kafka-protocol.ts.
+ * The doctor's ACL probe: a signed-in Kafka connection, built by {@link createKafka} (same brokers, TLS, CA and
+ * SASL as the producer and consumer), that sends the hand-encoded requests of protocol.ts.
  *
  * kafkajs 2.2.4 (pinned, and no longer developed) only speaks Metadata up to v6 and DescribeGroups up to v2, which
  * lack authorized operations. Its connection layer, though, sends any request object it is given, after doing
  * TLS, SASL and ApiVersions itself. Reaching it needs kafkajs internals: the Kafka object's private
- * "createCluster" factory and a broker's `connectionPool.send`. Every such access is checked here and turns into
- * {@link KafkaInternalsError} if a kafkajs upgrade moves them, so the doctor reports "cannot verify" rather
- * than crash.
+ * "createCluster" factory and a broker's `connectionPool.send`. This file is the only one that touches them;
+ * every access is checked and turns into an {@link AclProbeError} naming the kafkajs version, so that the doctor
+ * reports "ACL check unavailable" instead of crashing, and tests/kafka-internals.test.ts fails on an upgrade.
  */
 
+import kafkajsPackage from "kafkajs/package.json";
 import { silentLogger } from "../../log.ts";
 import { createKafka } from "./client.ts";
+import { AclProbeError, hasKafkaErrorType } from "./failures.ts";
 import {
   API_KEYS,
   API_VERSIONS,
@@ -26,13 +28,16 @@ import type { KafkaSettings } from "./settings.ts";
 
 /** What the Kafka checks need from a connection; faked in unit tests. */
 export interface KafkaSession {
-  /** TCP, TLS, ApiVersions and SASL with a bootstrap broker; throws kafkajs' error on failure. */
+  /**
+   * TCP, TLS, ApiVersions and SASL with a bootstrap broker; throws kafkajs' error on failure. Should the kafkajs
+   * internals be gone, it signs in through the public admin client instead, and the requests below throw.
+   */
   connect(): Promise<void>;
   /** Metadata (v8 when the broker speaks it) for `topics`, with authorized operations, from the bootstrap broker. */
   metadata(topics: string[]): Promise<MetadataResponse>;
   /**
-   * DescribeGroups (v3 when the broker speaks it) with authorized operations, from the group's coordinator. A principal that may not even
-   * DESCRIBE the group is refused at FindCoordinator; that comes back as errorCode 30 too.
+   * DescribeGroups (v3 when the broker speaks it) with authorized operations, from the group's coordinator. A
+   * principal that may not even DESCRIBE the group is refused at FindCoordinator; that comes back as errorCode 30.
    */
   describeGroup(group: string): Promise<GroupDescription>;
   /** CreateTopics with validate_only: checks that the principal may create `topic`, creates nothing. */
@@ -40,26 +45,8 @@ export interface KafkaSession {
   close(): Promise<void>;
 }
 
-/** kafkajs internals this file relies on moved or changed shape. */
-export class KafkaInternalsError extends Error {
-  override name = "KafkaInternalsError";
-}
-
-/** The broker does not speak the protocol version the check needs. */
-export class KafkaUnsupportedVersionError extends Error {
-  override name = "KafkaUnsupportedVersionError";
-  constructor(
-    readonly api: string,
-    readonly wanted: number,
-    readonly supported: number | null,
-  ) {
-    super(
-      supported === null
-        ? `the broker does not support the ${api} API`
-        : `the broker supports ${api} up to v${supported}, the check needs v${wanted}`,
-    );
-  }
-}
+const internalsChanged = (detail: string) =>
+  new AclProbeError(`ACL check unavailable: kafkajs ${kafkajsPackage.version} internals changed: ${detail}`);
 
 interface ProtocolRequest {
   request: {
@@ -91,24 +78,27 @@ interface InternalCluster {
 }
 
 const CREATE_CLUSTER = "private:Kafka:createCluster";
-const COORDINATOR_WARMING = new Set(["GROUP_COORDINATOR_NOT_AVAILABLE", "GROUP_LOAD_IN_PROGRESS"]);
+/** The members of kafkajs' Cluster used here, with the type each must have. */
+const CLUSTER_SHAPE = {
+  connect: "function",
+  disconnect: "function",
+  refreshMetadata: "function",
+  findBroker: "function",
+  brokerPool: "object",
+};
+const COORDINATOR_WARMING = ["GROUP_COORDINATOR_NOT_AVAILABLE", "GROUP_LOAD_IN_PROGRESS"];
 
 function internalCluster(kafka: object): InternalCluster {
   const key = Object.getOwnPropertySymbols(kafka).find((symbol) => symbol.description === CREATE_CLUSTER);
   const create = key === undefined ? undefined : (kafka as Record<symbol, unknown>)[key];
-  if (typeof create !== "function")
-    throw new KafkaInternalsError(`kafkajs no longer has its "${CREATE_CLUSTER}" factory`);
+  if (typeof create !== "function") throw internalsChanged(`no "${CREATE_CLUSTER}" factory`);
   // No auto-creation: merely asking about a topic must never create it.
-  const cluster = create({ allowAutoTopicCreation: false }) as Partial<InternalCluster>;
-  if (
-    typeof cluster.connect !== "function" ||
-    typeof cluster.disconnect !== "function" ||
-    typeof cluster.refreshMetadata !== "function" ||
-    typeof cluster.findBroker !== "function" ||
-    typeof cluster.brokerPool !== "object"
-  )
-    throw new KafkaInternalsError("kafkajs' cluster object changed shape");
-  return cluster as InternalCluster;
+  const cluster = create({ allowAutoTopicCreation: false }) as Record<string, unknown>;
+  const missing = Object.entries(CLUSTER_SHAPE)
+    .filter(([name, type]) => typeof cluster[name] !== type)
+    .map(([name]) => name);
+  if (missing.length > 0) throw internalsChanged(`the cluster has no ${missing.join(", ")}`);
+  return cluster as unknown as InternalCluster;
 }
 
 /**
@@ -121,11 +111,15 @@ async function send<T>(
   decode: (body: Buffer, version: number) => T,
 ): Promise<T> {
   if (!broker || typeof broker.connectionPool?.send !== "function")
-    throw new KafkaInternalsError("kafkajs' broker object changed shape");
+    throw internalsChanged("the broker has no connectionPool.send");
   const range = broker.versions?.[api.key];
   const version = Math.min(range?.maxVersion ?? -1, api.versions.max);
   if (!range || version < api.versions.min || version < range.minVersion)
-    throw new KafkaUnsupportedVersionError(api.name, api.versions.min, range?.maxVersion ?? null);
+    throw new AclProbeError(
+      range
+        ? `the broker supports ${api.name} up to v${range.maxVersion}, the check needs v${api.versions.min}`
+        : `the broker does not support the ${api.name} API`,
+    );
   const body = encode(version);
   const encoded = { buf: body, buffer: body };
   const result = await broker.connectionPool.send({
@@ -140,20 +134,6 @@ async function send<T>(
 }
 
 /**
- * Walks a kafkajs error and its causes for the protocol error type, e.g. "GROUP_AUTHORIZATION_FAILED".
- */
-export function kafkaErrorType(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 6; depth++) {
-    const type = (current as { type?: unknown }).type;
-    if (typeof type === "string") return type;
-    current =
-      (current as { originalError?: unknown }).originalError ?? (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/**
  * Opens a lazy {@link KafkaSession}: nothing connects before `connect()`.
  * @example const session = openKafkaSession(config.kafka); await session.connect();
  */
@@ -161,15 +141,24 @@ export function openKafkaSession(config: KafkaSettings): KafkaSession {
   // Silent: kafkajs logs every refused request at error level; the doctor reports them in its own words.
   const kafka = createKafka(config, silentLogger);
   let cluster: InternalCluster | undefined;
+  let unavailable: AclProbeError | undefined;
   let admin: ReturnType<typeof kafka.admin> | undefined;
   const connected = (): InternalCluster => {
-    if (!cluster) throw new KafkaInternalsError("connect() first");
+    if (!cluster) throw unavailable ?? new AclProbeError("connect() first");
     return cluster;
   };
   return {
     async connect() {
-      cluster = internalCluster(kafka);
-      await cluster.connect();
+      try {
+        cluster = internalCluster(kafka);
+      } catch (error) {
+        // Building the cluster does no I/O, so whatever it throws says the internals changed.
+        unavailable = error instanceof AclProbeError ? error : internalsChanged(String(error));
+      }
+      // Without the internals the credentials are still worth checking, through the public admin client.
+      if (cluster) return cluster.connect();
+      admin ??= kafka.admin();
+      await admin.connect();
     },
     metadata(topics) {
       return send(
@@ -183,7 +172,7 @@ export function openKafkaSession(config: KafkaSettings): KafkaSession {
       const cluster = connected();
       const seed = cluster.brokerPool.seedBroker;
       if (typeof seed?.findGroupCoordinator !== "function")
-        throw new KafkaInternalsError("kafkajs' broker object changed shape");
+        throw internalsChanged("the seed broker has no findGroupCoordinator");
       // FindCoordinator is sent to the seed broker directly: the cluster's own lookup tries every broker and
       // swallows their errors, which would hide GROUP_AUTHORIZATION_FAILED behind "coordinator not found".
       let nodeId: number | undefined;
@@ -193,11 +182,10 @@ export function openKafkaSession(config: KafkaSettings): KafkaSession {
             coordinator: { nodeId },
           } = await seed.findGroupCoordinator({ groupId: group, coordinatorType: 0 }));
         } catch (error) {
-          const type = kafkaErrorType(error);
-          if (type === "GROUP_AUTHORIZATION_FAILED")
+          if (hasKafkaErrorType(error, "GROUP_AUTHORIZATION_FAILED"))
             return { errorCode: 30, groupId: group, state: "", members: 0, authorizedOperations: 0 };
           // A young cluster creates __consumer_offsets on the first lookup: worth a few short waits.
-          if (!COORDINATOR_WARMING.has(type ?? "") || attempt >= 10) throw error;
+          if (!hasKafkaErrorType(error, ...COORDINATOR_WARMING) || attempt >= 10) throw error;
           await Bun.sleep(300);
         }
       }
@@ -210,7 +198,7 @@ export function openKafkaSession(config: KafkaSettings): KafkaSession {
         decodeDescribeGroupsResponse,
       );
       const found = groups.find((g) => g.groupId === group);
-      if (!found) throw new KafkaInternalsError(`DescribeGroups answered without group ${group}`);
+      if (!found) throw new AclProbeError(`DescribeGroups answered without group ${group}`);
       return found;
     },
     async validateCreateTopic(topic) {

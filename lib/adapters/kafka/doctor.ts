@@ -4,9 +4,9 @@
  * dead-letter topic.
  *
  * ACLs are read, never tried: the broker's own authorizer answers "which operations may this principal perform"
- * in Metadata v8 (topics) and DescribeGroups v3 (groups), see kafka-protocol.ts. This writes nothing to the topic
- * (a real produce would land in history or the DLQ), joins no group (a join would rebalance the running
- * consumers), and needs no cluster DESCRIBE right (which DescribeAcls would, and app users lack).
+ * in Metadata v8 (topics) and DescribeGroups v3 (groups), see protocol.ts and acl-probe.ts. This writes nothing
+ * to the topic (a real produce would land in history or the DLQ), joins no group (a join would rebalance the
+ * running consumers), and needs no cluster DESCRIBE right (which DescribeAcls would, and app users lack).
  *
  * A missing topic (main or dead-letter) is a warning when the user may create it, because the producer and the
  * consumer create missing topics at start-up (ensureTopics); it is a failure otherwise, because they then exit.
@@ -16,14 +16,8 @@ import { readFileSync } from "node:fs";
 import { type Check, type CheckGroup, fail, type Outcome, ok, skip, warn } from "../../checks/check.ts";
 import { probeTcp, splitHostPort, type TcpProbe } from "../../checks/tcp.ts";
 import { describeError } from "../../errors.ts";
-import {
-  KafkaInternalsError,
-  type KafkaSession,
-  KafkaUnsupportedVersionError,
-  kafkaErrorType,
-  openKafkaSession,
-} from "./acl-probe.ts";
-import { explainKafkaError } from "./client.ts";
+import { type KafkaSession, openKafkaSession } from "./acl-probe.ts";
+import { AclProbeError, classifyKafkaError, explainKafkaError, hasKafkaErrorType } from "./failures.ts";
 import {
   type AclOperation,
   authorizedOperations,
@@ -38,7 +32,7 @@ import type { KafkaSettings } from "./settings.ts";
 const PROBE_TIMEOUT_MS = 5_000;
 
 /** What the Kafka checks need from outside; replaced by fakes in unit tests. */
-export interface KafkaCheckDeps {
+interface KafkaCheckDeps {
   probe: typeof probeTcp;
   openSession: (config: KafkaSettings) => KafkaSession;
   readCa: (path: string) => string;
@@ -51,7 +45,7 @@ const defaultDeps: KafkaCheckDeps = {
 };
 
 /** The principal the broker sees: SASL users are `User:<name>`, unauthenticated clients `User:ANONYMOUS`. */
-export function kafkaPrincipal(config: KafkaSettings): string {
+function kafkaPrincipal(config: KafkaSettings): string {
   return `User:${config.sasl?.username || "ANONYMOUS"}`;
 }
 
@@ -137,6 +131,11 @@ export function kafkaChecks(config: KafkaSettings, deps: Partial<KafkaCheckDeps>
   let metadata: MetadataResponse | undefined;
   let metadataProblem: string | undefined;
 
+  /** A FAIL line in the words the producer and consumer would use for the same error. */
+  const failed = (error: unknown, doing: string): Outcome => {
+    const explained = explainKafkaError(error, config, doing);
+    return fail(explained.message, explained.hint ?? "check the KAFKA_* settings");
+  };
   const topicEntry = (topic: string): TopicMetadata | undefined =>
     metadata?.topics.find((t) => t.name === topic);
 
@@ -174,35 +173,27 @@ export function kafkaChecks(config: KafkaSettings, deps: Partial<KafkaCheckDeps>
       try {
         await session.connect();
       } catch (error) {
-        if (error instanceof KafkaInternalsError) throw error;
         const sasl = config.sasl;
-        if (sasl && /mechanism is not supported/i.test(describeError(error)))
-          return fail(
-            `the broker does not accept SASL mechanism ${sasl.mechanism.toUpperCase()}`,
-            "set KAFKA_SASL_MECHANISM to one the cluster enables (scram-sha-256, scram-sha-512 or plain)",
-          );
-        const explained = explainKafkaError(error, config, config.sasl ? "sign in" : "connect");
+        const failure = classifyKafkaError(error, config);
         // The TCP probe just succeeded, so "cannot reach" here means the broker hung up on our first request,
         // which is what a TLS listener does to a plain-text client.
-        if (!config.ssl && /cannot reach/.test(explained.message))
+        if (failure?.kind === "unreachable" && !config.ssl)
           return fail(
             `${config.brokers.join(",")} accepted TCP but closed the Kafka connection: the broker probably wants TLS`,
             "set KAFKA_SSL=true (and KAFKA_CA_FILE if its certificate comes from a private CA)",
           );
-        if (sasl && /credentials/.test(explained.message))
+        if (sasl && failure?.kind === "credentials")
           return fail(
             `credentials rejected for user "${sasl.username}" (${sasl.mechanism.toUpperCase()})`,
-            "check KAFKA_PASSWORD, KAFKA_USERNAME and KAFKA_SASL_MECHANISM (Redpanda Cloud: SCRAM-SHA-256 or -512)",
+            failure.fix,
           );
-        return fail(explained.message, explained.hint ?? "check the KAFKA_* settings");
+        if (failure?.kind === "mechanism") return fail(failure.message, failure.fix);
+        return failed(error, sasl ? "sign in" : "connect");
       }
       try {
         metadata = await session.metadata([config.topic, config.dlqTopic]);
       } catch (error) {
-        if (!(error instanceof KafkaUnsupportedVersionError) && !(error instanceof KafkaInternalsError)) {
-          const explained = explainKafkaError(error, config, "read topic metadata");
-          return fail(explained.message, explained.hint ?? "check the KAFKA_* settings");
-        }
+        if (!(error instanceof AclProbeError)) return failed(error, "read topic metadata");
         metadataProblem = error.message;
       }
       const who = config.sasl
@@ -243,8 +234,11 @@ export function kafkaChecks(config: KafkaSettings, deps: Partial<KafkaCheckDeps>
       try {
         await session?.validateCreateTopic(topic);
       } catch (error) {
-        const type = kafkaErrorType(error);
-        const refused = type === "TOPIC_AUTHORIZATION_FAILED" || type === "CLUSTER_AUTHORIZATION_FAILED";
+        const refused = hasKafkaErrorType(
+          error,
+          "TOPIC_AUTHORIZATION_FAILED",
+          "CLUSTER_AUTHORIZATION_FAILED",
+        );
         return fail(
           `${role} ${topic} does not exist${refused ? ` and ${principal} may not create it` : ` (and creating it would fail: ${describeError(error)})`}, so the producer and consumer stop at start-up`,
           `create ${topic} in Redpanda Console → Topics (or check KAFKA_TOPIC for a typo)`,
@@ -288,13 +282,11 @@ export function kafkaChecks(config: KafkaSettings, deps: Partial<KafkaCheckDeps>
       const what = `READ on consumer group ${config.group} (consumer)`;
       let group: GroupDescription;
       try {
-        if (!session) throw new KafkaInternalsError("no session");
+        if (!session) throw new AclProbeError("no session");
         group = await session.describeGroup(config.group);
       } catch (error) {
-        if (error instanceof KafkaUnsupportedVersionError || error instanceof KafkaInternalsError)
-          return cannotVerify(what, error.message);
-        const explained = explainKafkaError(error, config, `describe group ${config.group}`);
-        return fail(explained.message, explained.hint ?? "check KAFKA_CONSUMER_GROUP");
+        if (error instanceof AclProbeError) return cannotVerify(what, error.message);
+        return failed(error, `describe group ${config.group}`);
       }
       const refused = () =>
         fail(

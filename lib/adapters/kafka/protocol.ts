@@ -20,7 +20,7 @@ export const API_VERSIONS = {
 } as const;
 
 /** ACL operations as the protocol numbers them (AclOperation); bit `1 << code` of an authorized-operations field. */
-export const ACL_OPERATIONS = {
+const ACL_OPERATIONS = {
   READ: 3,
   WRITE: 4,
   CREATE: 5,
@@ -40,7 +40,7 @@ export type AclOperation = keyof typeof ACL_OPERATIONS;
 export const OPERATIONS_NOT_REPORTED = -2_147_483_648;
 
 /** Error codes the doctor tells apart; the rest are shown by number. */
-export const KAFKA_ERROR_CODES: Readonly<Record<number, string>> = {
+const KAFKA_ERROR_CODES: Readonly<Record<number, string>> = {
   0: "NONE",
   3: "UNKNOWN_TOPIC_OR_PARTITION",
   5: "LEADER_NOT_AVAILABLE",
@@ -114,13 +114,13 @@ export interface GroupDescription {
 }
 
 /** A DescribeGroups v3 response. */
-export interface DescribeGroupsResponse {
+interface DescribeGroupsResponse {
   throttleTimeMs: number;
   groups: GroupDescription[];
 }
 
 /** The bytes did not parse as the expected response. */
-export class KafkaProtocolError extends Error {
+class KafkaProtocolError extends Error {
   override name = "KafkaProtocolError";
 }
 

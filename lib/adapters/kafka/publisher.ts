@@ -2,7 +2,7 @@ import { CompressionTypes, type Kafka } from "kafkajs";
 import { deadLetterHeaders } from "../../dead-letters.ts";
 import type { BusMessage, DeadLetters, TickPublisher } from "../../ports.ts";
 import { encodeTick, TICK_HEADERS, tickKey } from "../../tick.ts";
-import { explainKafkaError } from "./client.ts";
+import { explainKafkaError } from "./failures.ts";
 import type { KafkaSettings } from "./settings.ts";
 
 /**

@@ -11,16 +11,17 @@ import { SQL } from "bun";
 import { type Check, type CheckGroup, fail, ok, skip } from "../../checks/check.ts";
 import { probeTcp } from "../../checks/tcp.ts";
 import { describeError } from "../../errors.ts";
+import { classifyPostgresError, type PostgresFailureKind, postgresFix } from "./failures.ts";
 import { compareSchema, type LiveColumn } from "./schema.ts";
 
 /** Read-only queries; Bun.sql in production, a fake in unit tests. */
-export interface PgQueries {
+interface PgQueries {
   query<T>(text: string): Promise<T[]>;
   close(): Promise<void>;
 }
 
 /** What the Postgres checks need from outside. */
-export interface PostgresCheckDeps {
+interface PostgresCheckDeps {
   probe: typeof probeTcp;
   connect: (url: string) => PgQueries;
 }
@@ -37,16 +38,9 @@ const defaultDeps: PostgresCheckDeps = {
 };
 
 const PROBE_TIMEOUT_MS = 5_000;
-const MIGRATION_FIX =
-  "run `bun run migrate` with this DATABASE_URL (or paste supabase/migrations/20261126000000_price_history.sql into the Supabase SQL editor)";
 /** Roles whose keys are public on Supabase: anon (the browser key) and authenticated (any signed-up user). */
 const PUBLIC_ROLES = ["anon", "authenticated"] as const;
 const WRITES = ["INSERT", "UPDATE", "DELETE", "TRUNCATE"] as const;
-
-/** SQLSTATE of a Bun.sql error (Bun puts it in errno). */
-function sqlState(error: unknown): string {
-  return String((error as { errno?: unknown })?.errno ?? (error as { code?: unknown })?.code ?? "");
-}
 
 /** A row of the public roles' write privileges. */
 interface RoleWrites {
@@ -142,23 +136,16 @@ export function postgresChecks(url: string, deps: Partial<PostgresCheckDeps> = {
           `select current_user as "user", current_database() as db, current_setting('server_version') as version`,
         );
       } catch (error) {
-        const state = sqlState(error);
         const text = describeError(error);
-        if (state === "28P01" || /password authentication failed/i.test(text))
-          return fail(`password rejected for user "${user}"`, "check the password in DATABASE_URL");
-        if (state === "3D000")
-          return fail(
-            `database "${database}" does not exist`,
-            "check the database name at the end of DATABASE_URL",
-          );
-        if (state === "28000" || /role .* does not exist|no pg_hba/i.test(text))
-          return fail(
-            `the server refused user "${user}": ${text}`,
-            "check the user in DATABASE_URL (and sslmode)",
-          );
-        if (/ssl|encryption/i.test(text))
-          return fail(`the server wants TLS: ${text}`, "add ?sslmode=require to DATABASE_URL");
-        return fail(`sign-in failed: ${text}`, "check DATABASE_URL");
+        const failure = classifyPostgresError(error);
+        const said: Partial<Record<PostgresFailureKind, string>> = {
+          password: `password rejected for user "${user}"`,
+          "no-database": `database "${database}" does not exist`,
+          user: `the server refused user "${user}": ${text}`,
+          tls: `the server wants TLS: ${text}`,
+        };
+        const message = (failure && said[failure.kind]) ?? `sign-in failed: ${text}`;
+        return fail(message, failure?.fix ?? "check DATABASE_URL");
       }
       return ok(`signed in as "${row?.user}" to database "${row?.db}" (PostgreSQL ${row?.version})`);
     },
@@ -173,7 +160,11 @@ export function postgresChecks(url: string, deps: Partial<PostgresCheckDeps> = {
         `select c.relrowsecurity as rls from pg_class c join pg_namespace n on n.oid = c.relnamespace
          where n.nspname = 'public' and c.relname = 'price_history' and c.relkind in ('r', 'p')`,
       );
-      if (!found) return fail(`table public.price_history does not exist in "${database}"`, MIGRATION_FIX);
+      if (!found)
+        return fail(
+          `table public.price_history does not exist in "${database}"`,
+          postgresFix("missing-table"),
+        );
       rls = found.rls;
       return ok(`table public.price_history exists`);
     },
@@ -266,7 +257,7 @@ export function postgresChecks(url: string, deps: Partial<PostgresCheckDeps> = {
         return ok(`"${row.who}" may insert into and select from price_history (consumer)`);
       return fail(
         `"${row?.who}" may not ${row?.insert ? "select from" : "insert into"} price_history, so the consumer cannot store history`,
-        `grant select, insert on public.price_history to "${row?.who}" (or use the table owner in DATABASE_URL)`,
+        postgresFix("no-grant", `"${row?.who}"`),
       );
     },
   };

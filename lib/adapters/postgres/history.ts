@@ -1,8 +1,9 @@
 import { SQL } from "bun";
 import { rangeLimit } from "../../candles.ts";
-import { SinkError } from "../../errors.ts";
+import { failureOptions, SinkError } from "../../errors.ts";
 import { CANDLE_INTERVALS, type HistoryStore } from "../../ports.ts";
 import type { Tick } from "../../tick.ts";
+import { classifyPostgresError } from "./failures.ts";
 import { MIGRATIONS, SUPABASE_ROLES_SQL } from "./migrations.ts";
 
 /**
@@ -58,25 +59,11 @@ export function tickToRow(tick: Tick) {
   };
 }
 
-/** Says what to fix for the Postgres errors users run into. */
-function hintFor(error: unknown): string | undefined {
-  const code = (error as { errno?: string; code?: string })?.errno ?? (error as { code?: string })?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === "42P01" || /relation .*price_history.* does not exist/.test(message))
-    return "run `bun run migrate` to create the price_history table";
-  if (code === "28P01" || /password authentication failed/.test(message))
-    return "check the password in DATABASE_URL";
-  if (code === "3D000") return "the database in DATABASE_URL does not exist";
-  if (code === "42501")
-    return "the DATABASE_URL role may not write price_history: grant insert or use the owner";
-  if (/ECONNREFUSED|connect|timeout/i.test(message))
-    return "check that Postgres runs and DATABASE_URL is right";
-  return undefined;
-}
-
 function sinkError(what: string, cause: unknown): SinkError {
-  const hint = hintFor(cause);
-  return new SinkError("history", `${what} failed`, hint ? { cause, hint } : { cause });
+  return new SinkError("history", `${what} failed`, {
+    cause,
+    ...failureOptions(classifyPostgresError(cause)),
+  });
 }
 
 /**

@@ -1,21 +1,9 @@
 import { RedisClient } from "bun";
-import { SinkError } from "../../errors.ts";
+import { failureOptions, SinkError } from "../../errors.ts";
 import type { LatestCache } from "../../ports.ts";
+import { classifyRedisError } from "./failures.ts";
 import { createLatestCache, type LatestCommands } from "./latest-cache.ts";
 import { PUT_IF_NEWER_SCRIPT } from "./latest-script.ts";
-
-function hintFor(error: unknown): string | undefined {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/NOAUTH|WRONGPASS|invalid password|AUTH/i.test(message)) return "check the password in REDIS_URL";
-  if (/ECONNREFUSED|connect|closed|timeout/i.test(message))
-    return "check that Redis runs and REDIS_URL is right";
-  return undefined;
-}
-
-function sinkError(what: string, cause: unknown): SinkError {
-  const hint = hintFor(cause);
-  return new SinkError("cache", `${what} failed`, hint ? { cause, hint } : { cause });
-}
 
 /**
  * Latest cache on Redis through Bun's built-in client (redis:// or rediss://): one script call per batch.
@@ -24,6 +12,9 @@ function sinkError(what: string, cause: unknown): SinkError {
 export function createRedisCache(url: string): LatestCache & { client: RedisClient } {
   // The offline queue lets the first command wait for the connection instead of failing at once.
   const client = new RedisClient(url, { connectionTimeout: 5_000, maxRetries: 3 });
+  const user = decodeURIComponent(URL.parse(url)?.username ?? "") || undefined;
+  const sinkError = (what: string, cause: unknown): SinkError =>
+    new SinkError("cache", `${what} failed`, { cause, ...failureOptions(classifyRedisError(cause, user)) });
   let sha: string | null = null;
   const evalsha = async (keys: string[], args: string[]) =>
     Number(await client.send("EVALSHA", [sha ?? "", String(keys.length), ...keys, ...args]));

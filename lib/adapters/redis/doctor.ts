@@ -6,6 +6,7 @@ import { RedisClient } from "bun";
 import { type Check, type CheckGroup, fail, ok } from "../../checks/check.ts";
 import { probeTcp } from "../../checks/tcp.ts";
 import { describeError } from "../../errors.ts";
+import { classifyRedisError } from "./failures.ts";
 
 /** The commands the checks send; Bun's RedisClient in production, a fake in unit tests. */
 export interface RedisCommands {
@@ -14,7 +15,7 @@ export interface RedisCommands {
 }
 
 /** What the Redis checks need from outside. */
-export interface RedisCheckDeps {
+interface RedisCheckDeps {
   probe: typeof probeTcp;
   connect: (url: string, timeoutMs: number) => RedisCommands;
 }
@@ -83,28 +84,17 @@ export function redisChecks(url: string, deps: Partial<RedisCheckDeps> = {}): Ch
         if (String(answer) !== "PONG")
           return fail(`PING answered ${String(answer)}, not PONG`, "REDIS_URL may point at something else");
       } catch (error) {
-        const text = describeError(error);
-        const code = String((error as { code?: string })?.code ?? "");
-        if (
-          /WRONGPASS|AUTHENTICATION_FAILED|invalid password|invalid username-password/i.test(
-            `${code} ${text}`,
-          )
-        )
-          return fail(
-            `password rejected for user "${user}"`,
-            "check the user name and password in REDIS_URL",
-          );
-        if (/NOAUTH/i.test(text))
-          return fail(
-            "this Redis requires a password, and REDIS_URL has none",
-            "add the password to REDIS_URL (user default unless the provider names another)",
-          );
-        if (/closed|reset/i.test(text) && !where.tls)
+        const failure = classifyRedisError(error, user);
+        if (failure?.kind === "password") return fail(`password rejected for user "${user}"`, failure.fix);
+        if (failure?.kind === "no-password")
+          return fail("this Redis requires a password, and REDIS_URL has none", failure.fix);
+        // The TCP probe just succeeded, so a connection closed at once means a TLS server read plain text.
+        if (failure?.kind === "unreachable" && /closed|reset/i.test(describeError(error)) && !where.tls)
           return fail(
             `${address} closed the connection`,
             "if this Redis wants TLS (Upstash and most clouds do), use rediss:// in REDIS_URL",
           );
-        return fail(`PING failed: ${text}`, "check REDIS_URL");
+        return fail(`PING failed: ${describeError(error)}`, failure?.fix ?? "check REDIS_URL");
       }
       return ok(`PING answered PONG (signed in as "${user}")`);
     },
@@ -128,15 +118,16 @@ export function redisChecks(url: string, deps: Partial<RedisCheckDeps> = {}): Ch
           );
       } catch (error) {
         const text = describeError(error);
-        if (/NOPERM/i.test(text))
+        const failure = classifyRedisError(error, user);
+        if (failure?.kind === "no-script-acl")
           return fail(
             `user "${user}" may not run Lua scripts (${text}); the latest-price cache writes through one`,
-            `allow them: ACL SETUSER ${user} +eval +evalsha +script (or +@scripting)`,
+            failure.fix,
           );
-        if (/unknown command|disabled/i.test(text))
+        if (failure?.kind === "no-scripts")
           return fail(
             `this Redis does not run Lua scripts (${text}); the latest-price cache needs them`,
-            "use a Redis that allows EVAL (Upstash, Redis Cloud and self-hosted Redis do)",
+            failure.fix,
           );
         return fail(`a test script failed: ${text}`, "check REDIS_URL");
       }

@@ -2,9 +2,10 @@ import { Database, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { rangeLimit } from "../../candles.ts";
-import { SinkError } from "../../errors.ts";
+import { failureOptions, SinkError } from "../../errors.ts";
 import { CANDLE_INTERVALS, type Candle, type HistoryStore } from "../../ports.ts";
 import type { Tick } from "../../tick.ts";
+import { classifySqliteError } from "./failures.ts";
 
 /**
  * The SQLite dialect of supabase/migrations/*_price_history.sql, which stays the source of truth: a column
@@ -86,22 +87,6 @@ export function tickToSqliteRow(tick: Tick): SqliteRow {
   };
 }
 
-/** Says what to fix for the SQLite errors users run into. */
-function hintFor(error: unknown, path: string): string | undefined {
-  const code = String((error as { code?: unknown })?.code ?? "");
-  const message = error instanceof Error ? error.message : String(error);
-  if (code.startsWith("SQLITE_BUSY") || /database is locked/.test(message))
-    return `another process holds the write lock on ${path} for longer than ${SQLITE_BUSY_TIMEOUT_MS} ms`;
-  if (code.startsWith("SQLITE_READONLY") || /readonly/.test(message))
-    return `make ${path} and its directory writable by this user`;
-  if (code.startsWith("SQLITE_CANTOPEN") || /unable to open/.test(message))
-    return `check that the directory of ${path} exists and is writable`;
-  if (code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT"))
-    return `${path} is not a SQLite database of belly-stream: move it away`;
-  if (/closed/i.test(message)) return "the history store was closed";
-  return undefined;
-}
-
 /**
  * History store in one SQLite file through bun:sqlite, for a zero-infrastructure single process: the same
  * table, identity and answers as Postgres (`insert ... on conflict do nothing`, one transaction per batch).
@@ -113,8 +98,8 @@ function hintFor(error: unknown, path: string): string | undefined {
  */
 export function createSqliteHistory(path: string): HistoryStore & { db: Database } {
   const fail = (what: string, cause: unknown) => {
-    const hint = hintFor(cause, path);
-    return new SinkError("history", `${what} failed`, hint ? { cause, hint } : { cause });
+    const failure = classifySqliteError(cause, path, SQLITE_BUSY_TIMEOUT_MS);
+    return new SinkError("history", `${what} failed`, { cause, ...failureOptions(failure) });
   };
 
   let db: Database;

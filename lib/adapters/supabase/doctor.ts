@@ -19,10 +19,11 @@ import { type Check, type CheckGroup, fail, ok, skip } from "../../checks/check.
 import { type HttpAnswer as Answer, type Fetch, request } from "../../checks/http.ts";
 import { describeError, excerpt } from "../../errors.ts";
 import { EXPECTED_COLUMNS } from "../postgres/schema.ts";
+import { classifySupabase, SUPABASE_HINTS } from "./failures.ts";
 import { isJwt, keyRole } from "./keys.ts";
 
 /** The Supabase settings the checks use. */
-export interface SupabaseSettings {
+interface SupabaseSettings {
   url: string;
   anonKey: string | null;
   serviceRoleKey: string | null;
@@ -37,8 +38,6 @@ interface RestError {
 }
 
 const TABLE_PATH = "/rest/v1/price_history";
-const MIGRATION_FIX =
-  "run supabase/migrations/20261126000000_price_history.sql (bun run migrate with DATABASE_URL set to the project's connection string, or the SQL editor); if it ran just now, reload the API's schema cache: notify pgrst, 'reload schema'";
 
 /** A row that no table following the migration can store: null primary-key columns and a non-positive price. */
 export const PROBE_ROW = {
@@ -65,11 +64,9 @@ const summary = (answer: Answer): string => {
   return e.message ? `${e.code ? `${e.code} ` : ""}${e.message}` : excerpt(answer.text, 120);
 };
 
-/** A rejected key: the gateway's "Invalid API key" or PostgREST's JWT errors (PGRST301-303). */
-const keyRejected = (answer: Answer): boolean =>
-  (answer.status === 401 || answer.status === 403) &&
-  (/^PGRST30\d$/.test(restError(answer).code ?? "") ||
-    /invalid api key|jwt|jws/i.test(`${restError(answer).message ?? ""} ${answer.text}`));
+/** What a failed answer means, read with the key named `keyName` (see failures.ts). */
+const failureOf = (answer: Answer, keyName: string) =>
+  classifySupabase({ ...restError(answer), status: answer.status }, false, keyName);
 
 /**
  * The Supabase check group: reach → keys → table and columns → anon cannot insert.
@@ -106,21 +103,12 @@ export function supabaseChecks(settings: SupabaseSettings, fetchImpl: Fetch = fe
         answer = await call("/rest/v1/", reader.key, signal);
       } catch (error) {
         if (signal.aborted) throw error;
-        return fail(
-          `cannot reach ${host}: ${describeError(error)}`,
-          "check SUPABASE_URL: the project URL, https://<project-ref>.supabase.co",
-        );
+        return fail(`cannot reach ${host}: ${describeError(error)}`, SUPABASE_HINTS.url);
       }
       if (answer.status >= 500)
-        return fail(
-          `${host} answered HTTP ${answer.status}: ${summary(answer)}`,
-          "the project may be paused or restarting: check it in the Supabase dashboard",
-        );
+        return fail(`${host} answered HTTP ${answer.status}: ${summary(answer)}`, SUPABASE_HINTS.unavailable);
       if (answer.body === undefined && answer.status === 404)
-        return fail(
-          `no Supabase REST API at ${base}/rest/v1 (HTTP 404)`,
-          "SUPABASE_URL is the project URL, https://<project-ref>.supabase.co, without /rest/v1",
-        );
+        return fail(`no Supabase REST API at ${base}/rest/v1 (HTTP 404)`, SUPABASE_HINTS.url);
       if (answer.status === 200 && (answer.body as typeof openapi)?.definitions)
         openapi = answer.body as typeof openapi;
       return ok(`reachable (${host}, the REST API answers)`);
@@ -146,11 +134,9 @@ export function supabaseChecks(settings: SupabaseSettings, fetchImpl: Fetch = fe
             `copy the ${role === "anon" ? "anon (publishable)" : "service_role (secret)"} key from Project Settings → API`,
           );
         const answer = await call(`${TABLE_PATH}?select=asset&limit=0`, key, signal);
-        if (keyRejected(answer))
-          return fail(
-            `${name} rejected (HTTP ${answer.status}: ${summary(answer)})`,
-            `copy the key of this project from Project Settings → API into ${name}`,
-          );
+        const failure = failureOf(answer, name);
+        if (failure?.kind === "key")
+          return fail(`${name} rejected (HTTP ${answer.status}: ${summary(answer)})`, failure.fix);
         accepted.push(`${name}${actual ? ` (role ${actual})` : ""}`);
       }
       return ok(`${accepted.join(" and ")} accepted`);
@@ -165,31 +151,34 @@ export function supabaseChecks(settings: SupabaseSettings, fetchImpl: Fetch = fe
       if (!reader) throw new Error("no Supabase key");
       const select = EXPECTED_COLUMNS.map((c) => c.name).join(",");
       const answer = await call(`${TABLE_PATH}?select=${select}&limit=0`, reader.key, signal);
-      const error = restError(answer);
-      tableMissing = answer.status === 404 || error.code === "PGRST205" || error.code === "42P01";
+      const failure = answer.status === 200 ? undefined : failureOf(answer, reader.name);
+      tableMissing = failure?.kind === "migration";
       if (tableMissing)
-        return fail(`table price_history not found through the REST API (${summary(answer)})`, MIGRATION_FIX);
-      if (error.code === "42703" || error.code === "PGRST204") {
+        return fail(
+          `table price_history not found through the REST API (${summary(answer)})`,
+          SUPABASE_HINTS.migration,
+        );
+      if (failure?.kind === "column") {
         const column = /column (?:price_history\.)?"?(\w+)"? (?:does not exist|of)/.exec(
-          error.message ?? "",
+          restError(answer).message ?? "",
         )?.[1];
         const expected = EXPECTED_COLUMNS.find((c) => c.name === column);
         return fail(
           `price_history has no column ${column ?? "(unknown)"} (${summary(answer)})`,
           expected
             ? `alter table public.price_history add column ${expected.name} ${expected.type}; then notify pgrst, 'reload schema'`
-            : MIGRATION_FIX,
+            : failure.fix,
         );
       }
       if (answer.status === 401 || answer.status === 403)
         return fail(
           `${reader.name} may not read price_history (${summary(answer)})`,
-          "grant select on public.price_history to anon, authenticated, service_role",
+          SUPABASE_HINTS.readGrant,
         );
       if (answer.status !== 200)
         return fail(
           `reading price_history answered HTTP ${answer.status}: ${summary(answer)}`,
-          MIGRATION_FIX,
+          failure?.fix ?? SUPABASE_HINTS.migration,
         );
       const properties = openapi?.definitions?.price_history?.properties;
       if (!properties) return ok(`price_history has all ${EXPECTED_COLUMNS.length} expected columns`);
@@ -243,7 +232,7 @@ export function supabaseChecks(settings: SupabaseSettings, fetchImpl: Fetch = fe
       if (answer.status >= 200 && answer.status < 300)
         return fail(
           "anon inserted the probe row: price_history accepts rows from the public key, and lacks the migration's primary key",
-          `${revoke}; ${MIGRATION_FIX}`,
+          `${revoke}; ${SUPABASE_HINTS.migration}`,
         );
       return fail(
         `the anon insert probe got HTTP ${answer.status}: ${summary(answer)}`,

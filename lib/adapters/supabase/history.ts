@@ -1,9 +1,10 @@
 import { createClient, PostgrestError, type SupabaseClient } from "@supabase/supabase-js";
 import { candlesOf, RANGE_LIMIT, rangeLimit } from "../../candles.ts";
-import { excerpt, SinkError } from "../../errors.ts";
+import { excerpt, failureOptions, SinkError } from "../../errors.ts";
 import type { HistoryStore, RangeQuery } from "../../ports.ts";
 import type { Tick } from "../../tick.ts";
 import { type PriceHistoryRow, rowToTick, tickToRow } from "../postgres/history.ts";
+import { classifySupabase } from "./failures.ts";
 
 const TABLE = "price_history";
 const COLUMNS =
@@ -13,24 +14,13 @@ const COLUMNS =
  * Rows asked for per read request. Supabase caps every response at 1000 rows (PostgREST's `db-max-rows`)
  * without saying so, so longer reads page by keyset; a project with a lower cap would end reads early.
  */
-export const SUPABASE_PAGE_ROWS = 1000;
+const SUPABASE_PAGE_ROWS = 1000;
 
 /** Ticks per upsert request, so that bodies stay small and the returned rows stay under any row cap. */
 const UPSERT_CHUNK = 500;
 
-/** What the SinkError hints say, per cause. */
-export const SUPABASE_HINTS = {
-  migration:
-    "run the migration in supabase/migrations (bun run migrate with DATABASE_URL, or the Supabase SQL editor)",
-  column: "price_history lacks a column: re-run the migration",
-  serviceRole: "writes need SUPABASE_SERVICE_ROLE_KEY, not the anon key",
-  readGrant: "this key may not read price_history: re-run the migration, which grants select to anon",
-  url: "check SUPABASE_URL (https://<project>.supabase.co, without /rest/v1) and that the project is not paused",
-  unavailable: "Supabase's API cannot reach its database right now: retry, or restore the paused project",
-} as const;
-
 /** How to reach the Supabase Data API. */
-export interface SupabaseHistoryOptions {
+interface SupabaseHistoryOptions {
   /** Project URL, e.g. https://abcd.supabase.co. */
   url: string;
   /** Key for writes (and reads, unless `readKey` is given): the service role key. */
@@ -44,7 +34,7 @@ export interface SupabaseHistoryOptions {
 }
 
 /** What supabase-js resolves with when a request failed (it never throws for HTTP or network errors). */
-export interface SupabaseFailure {
+interface FailedResult {
   error: { message: string; details?: string | null; hint?: string | null; code?: string };
   status: number;
 }
@@ -53,30 +43,6 @@ export interface SupabaseFailure {
 // as Number(text), so reads (rowToTick) keep what postgres.ts keeps; writes send text (tickToRow) likewise.
 /** A price_history row as PostgREST sends it: timestamps as ISO text, which paging reuses as is. */
 type JsonRow = PriceHistoryRow & { source_updated_at: string; fetched_at: string };
-
-/**
- * Names what to fix for a failed request. `write` tells the write key from the read key; `keyName` is the
- * variable holding the key that was sent.
- */
-export function supabaseHint(failed: SupabaseFailure, write: boolean, keyName: string): string | undefined {
-  const code = failed.error.code ?? "";
-  const text = `${failed.error.message} ${failed.error.hint ?? ""}`;
-  if (code === "PGRST205" || code === "42P01") return SUPABASE_HINTS.migration;
-  if (code === "PGRST204" || code === "42703") return SUPABASE_HINTS.column;
-  if (code === "42501" || /row-level security/i.test(text))
-    return write ? SUPABASE_HINTS.serviceRole : SUPABASE_HINTS.readGrant;
-  if (failed.status === 404) return /route/i.test(text) ? SUPABASE_HINTS.url : SUPABASE_HINTS.migration;
-  if (
-    failed.status === 401 ||
-    failed.status === 403 ||
-    code.startsWith("PGRST3") ||
-    /JWT|JWS|API key/i.test(text)
-  )
-    return `check ${keyName}`;
-  if (failed.status === 0) return SUPABASE_HINTS.url;
-  if (failed.status === 503 || code.startsWith("PGRST0")) return SUPABASE_HINTS.unavailable;
-  return undefined;
-}
 
 function connect(url: string, key: string, options: SupabaseHistoryOptions): SupabaseClient {
   return createClient(url, key, {
@@ -93,7 +59,7 @@ function connect(url: string, key: string, options: SupabaseHistoryOptions): Sup
  * inserted ones. PostgREST cannot group, so candles fold the window's ticks here with candlesOf, bounded to the
  * 10,000 most recent ticks of the window (10 requests); when that bound cuts the window, the oldest candle,
  * which may be partial, is left out. Every failure becomes a SinkError with a hint; keys never appear in it.
- * @example const history = createSupabaseHistory({ url: config.history.url, key: config.history.writeKey });
+ * @example const history = createSupabaseHistory({ url: config.supabase.url, key: assertWriteKey(config.supabase) });
  */
 export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryStore {
   const secrets = [options.key, options.readKey].filter((key): key is string => (key?.length ?? 0) >= 6);
@@ -105,7 +71,7 @@ export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryS
   const redact = (text: string | null | undefined) =>
     secrets.reduce((out, secret) => out.split(secret).join("[redacted]"), text ?? "");
 
-  function failure(what: string, failed: SupabaseFailure, write: boolean): SinkError {
+  function failure(what: string, failed: FailedResult, write: boolean): SinkError {
     const code = failed.error.code ?? "";
     const cause = new PostgrestError({
       message: redact(failed.error.message),
@@ -114,8 +80,9 @@ export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryS
       code,
     });
     const summary = excerpt(`HTTP ${failed.status}${code ? ` ${code}` : ""}: ${cause.message}`);
-    const hint = supabaseHint(failed, write, write ? "SUPABASE_SERVICE_ROLE_KEY" : readKeyName);
-    return new SinkError("history", `${what} failed (${summary})`, hint ? { cause, hint } : { cause });
+    const keyName = write ? "SUPABASE_SERVICE_ROLE_KEY" : readKeyName;
+    const classified = classifySupabase({ ...failed.error, status: failed.status }, write, keyName);
+    return new SinkError("history", `${what} failed (${summary})`, { cause, ...failureOptions(classified) });
   }
 
   /** The newest `limit` ticks of the window, newest first, paging by keyset past the 1000-row cap. */

@@ -1,34 +1,18 @@
-import { Redis, errors as upstashErrors } from "@upstash/redis";
-import { SinkError } from "../../errors.ts";
+import { Redis } from "@upstash/redis";
+import { failureOptions, SinkError } from "../../errors.ts";
 import type { LatestCache } from "../../ports.ts";
 import { createLatestCache, type LatestCommands } from "../redis/latest-cache.ts";
 import { PUT_IF_NEWER_SCRIPT } from "../redis/latest-script.ts";
-
-const TOKEN_HINT = "check REDIS_TOKEN (the Upstash REST token, not the password)";
-const URL_HINT = "check REDIS_URL (the https:// REST URL from the Upstash console)";
+import { classifyUpstash, UPSTASH_FIXES, upstashAnswerOf } from "./failures.ts";
 
 /** How to reach an Upstash Redis database over its REST API. */
-export interface UpstashCacheOptions {
+interface UpstashCacheOptions {
   /** The https:// REST URL from the Upstash console (UPSTASH_REDIS_REST_URL), not the rediss:// one. */
   url: string;
   /** The standard REST token (UPSTASH_REDIS_REST_TOKEN); the database password is rejected by REST. */
   token: string;
   /** Deadline of one command, retries included, in milliseconds. Default 5000. */
   timeoutMs?: number;
-}
-
-/**
- * The @upstash/redis client hides the HTTP status: a non-2xx answer becomes an UpstashError whose message is the
- * body's `error` ("Unauthorized" for a bad token), and no answer at all stays the fetch error.
- */
-function hintFor(error: unknown): string | undefined {
-  if (error instanceof upstashErrors.UpstashJSONParseError) return URL_HINT; // something, but not Upstash, answered
-  if (error instanceof upstashErrors.UpstashError) {
-    if (/^Unauthorized|WRONGPASS|auth token/i.test(error.message)) return TOKEN_HINT;
-    if (/NOPERM/.test(error.message)) return `${TOKEN_HINT}; the read-only token cannot write`;
-    return undefined;
-  }
-  return URL_HINT; // refused, DNS, TLS, timeout: nothing answered
 }
 
 /** Where the host of a URL is all an error may show: userinfo or a `_token` query would leak a secret. */
@@ -47,10 +31,14 @@ function describeUrl(url: string): string {
  */
 function checkOptions({ url, token }: UpstashCacheOptions): void {
   if (!/^https?:\/\/[^\s/?#]+/.test(url) || /^https?:\/\/[^/]*@/.test(url)) {
-    throw new SinkError("cache", `Upstash needs its REST URL, got ${describeUrl(url)}`, { hint: URL_HINT });
+    throw new SinkError("cache", `Upstash needs its REST URL, got ${describeUrl(url)}`, {
+      hint: UPSTASH_FIXES["not-upstash"],
+    });
   }
   if (!token || /\s/.test(token)) {
-    throw new SinkError("cache", "Upstash REST token is empty or contains whitespace", { hint: TOKEN_HINT });
+    throw new SinkError("cache", "Upstash REST token is empty or contains whitespace", {
+      hint: UPSTASH_FIXES.token,
+    });
   }
 }
 
@@ -97,7 +85,7 @@ export function createUpstashCache(options: UpstashCacheOptions): LatestCache & 
   const fail = (what: string, cause: unknown): SinkError =>
     new SinkError("cache", `${what} failed`, {
       cause: withoutToken(cause, options.token),
-      hint: hintFor(cause),
+      ...failureOptions(classifyUpstash(upstashAnswerOf(cause))),
     });
   return { client, ...createLatestCache(commands, fail) };
 }

@@ -6,6 +6,7 @@
 import { type Check, type CheckGroup, fail, ok } from "../../checks/check.ts";
 import { type HttpAnswer as Answer, type Fetch, request } from "../../checks/http.ts";
 import { describeError, excerpt } from "../../errors.ts";
+import { classifyUpstash, UPSTASH_FIXES } from "./failures.ts";
 
 function command(fetchImpl: Fetch, url: string, token: string, args: string[], signal: AbortSignal) {
   return request(fetchImpl, url, {
@@ -20,6 +21,9 @@ const errorOf = (answer: Answer): string =>
   typeof (answer.body as { error?: unknown })?.error === "string"
     ? String((answer.body as { error: string }).error)
     : excerpt(answer.text, 120);
+
+const failureOf = (answer: Answer) =>
+  classifyUpstash({ status: answer.status, error: errorOf(answer), json: answer.body !== undefined });
 
 /**
  * The Upstash check group: reach → token (PING) → scripts (EVAL).
@@ -38,20 +42,14 @@ export function upstashChecks(url: string, token: string, fetchImpl: Fetch = fet
         ping = await command(fetchImpl, base, token, ["PING"], signal);
       } catch (error) {
         if (signal.aborted) throw error;
-        return fail(
-          `cannot reach ${host}: ${describeError(error)}`,
-          "check REDIS_URL: the REST URL from the Upstash console, https://<name>.upstash.io",
-        );
+        return fail(`cannot reach ${host}: ${describeError(error)}`, UPSTASH_FIXES.unreachable);
       }
-      if (ping.status >= 500)
-        return fail(
-          `${host} answered HTTP ${ping.status}`,
-          "Upstash is having trouble; see https://status.upstash.com",
-        );
-      if (ping.status === 404 || (ping.body === undefined && ping.status !== 401))
+      const failure = failureOf(ping);
+      if (failure?.kind === "server") return fail(`${host} answered HTTP ${ping.status}`, failure.fix);
+      if (failure?.kind === "not-upstash")
         return fail(
           `${host} does not look like an Upstash REST endpoint (HTTP ${ping.status}: ${excerpt(ping.text, 80)})`,
-          "set REDIS_URL to the REST URL from the Upstash console, https://<name>.upstash.io, with no path",
+          failure.fix,
         );
       return ok(`reachable (${host}, Upstash REST, HTTP ${ping.status})`);
     },
@@ -63,11 +61,9 @@ export function upstashChecks(url: string, token: string, fetchImpl: Fetch = fet
     needs: [reach.id],
     async run() {
       if (!ping) throw new Error("no PING answer");
-      if (ping.status === 401 || ping.status === 403)
-        return fail(
-          `REDIS_TOKEN rejected (HTTP ${ping.status}: ${errorOf(ping)})`,
-          "copy the REST token (UPSTASH_REDIS_REST_TOKEN) of this database from the Upstash console into REDIS_TOKEN",
-        );
+      const failure = failureOf(ping);
+      if (failure?.kind === "token")
+        return fail(`REDIS_TOKEN rejected (HTTP ${ping.status}: ${errorOf(ping)})`, failure.fix);
       const result = (ping.body as { result?: unknown })?.result;
       if (ping.status !== 200 || result !== "PONG")
         return fail(`PING answered HTTP ${ping.status}: ${errorOf(ping)}`, "check REDIS_URL and REDIS_TOKEN");
@@ -84,11 +80,9 @@ export function upstashChecks(url: string, token: string, fetchImpl: Fetch = fet
       if (answer.status === 200 && Number((answer.body as { result?: unknown })?.result) === 1)
         return ok("Lua scripts allowed (EVAL), as the latest-price cache needs");
       const error = errorOf(answer);
-      if (/NOPERM|read.?only/i.test(error))
-        return fail(
-          `REDIS_TOKEN may not run scripts (${error}); is it the read-only token?`,
-          "use the standard REST token (not the read-only one) in REDIS_TOKEN",
-        );
+      const failure = failureOf(answer);
+      if (failure?.kind === "read-only")
+        return fail(`REDIS_TOKEN may not run scripts (${error}); is it the read-only token?`, failure.fix);
       return fail(
         `a test script failed (HTTP ${answer.status}: ${error})`,
         "check that this Upstash database allows EVAL",

@@ -212,9 +212,11 @@ describe("compiled binaries", () => {
 
   test("belly-consumer stores every tick in Postgres and the latest in Redis, then stops on SIGTERM", async () => {
     const consumer = startBinary("belly-consumer", env);
-    const started = await waitFor("the consumer's started line", () =>
-      consumer.logs().some((l) => l.msg === "consumer started") ? performance.now() : 0,
-    );
+    const started = await waitFor("the consumer's started line", () => {
+      if (consumer.logs().some((l) => l.msg === "consumer started")) return performance.now();
+      // A consumer that is still starting keeps the wait going; its last lines say why when the wait ends.
+      throw new Error(consumer.lines.slice(-5).join("\n") || "no output yet");
+    });
     report(`belly-consumer: spawn to "started" ${Math.round(started - consumer.started)} ms`);
 
     const expected = ASSETS.flatMap((asset) =>

@@ -202,7 +202,7 @@ const SINK_VARS: EnvName[] = [
 ];
 
 /** The variables each role reads (LOG_LEVEL always): a process never refuses a setting it does not use. */
-export const ROLE_VARIABLES: Readonly<Record<Role, readonly EnvName[]>> = {
+const ROLE_VARIABLES: Readonly<Record<Role, readonly EnvName[]>> = {
   producer: [...KAFKA_VARS, ...SOURCE_VARS, "HEALTH_PORT"],
   consumer: [...KAFKA_VARS, ...SINK_VARS],
   dev: [...KAFKA_VARS, ...SOURCE_VARS, ...SINK_VARS],
@@ -211,11 +211,11 @@ export const ROLE_VARIABLES: Readonly<Record<Role, readonly EnvName[]>> = {
 };
 
 /** The one line a producer or consumer prints without brokers. */
-export const KAFKA_BROKERS_REQUIRED =
+const KAFKA_BROKERS_REQUIRED =
   "KAFKA_BROKERS: expected host:port[,host:port...] of your Kafka or Redpanda brokers (or use `bun run dev` to run everything in one process without Kafka)";
 
 /** Seed defaults. */
-export const DEFAULTS = {
+const DEFAULTS = {
   topic: "belly-price",
   group: "belly-consumers",
   clientId: "belly-stream",

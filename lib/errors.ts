@@ -1,5 +1,5 @@
 /** Longest payload excerpt kept in an error message. */
-export const EXCERPT_CHARS = 200;
+const EXCERPT_CHARS = 200;
 
 /**
  * Cuts a payload to about 200 characters so that errors and logs stay one readable line.

@@ -4,7 +4,7 @@ import { excerpt, InvalidTickError } from "./errors.ts";
 /** Version of the message format this code writes. */
 export const TICK_VERSION = 1;
 /** Value of the `schema` header on every tick message. */
-export const TICK_SCHEMA = "belly.tick.v1";
+export const TICK_SCHEMA = `belly.tick.v${TICK_VERSION}`;
 /** Headers set on every tick message. */
 export const TICK_HEADERS = { "content-type": "application/json", schema: TICK_SCHEMA } as const;
 

@@ -7,9 +7,9 @@ import { DEMO_DAILY_VOLATILITY, demoSeed } from "./seeds.ts";
 /** One day in milliseconds: the span of a 24 h change. */
 export const DAY_MS = 86_400_000;
 /** Spacing of the remembered prices: the backfill's step and the resolution of the 24 h reference. */
-export const DEMO_STEP_MS = 600_000;
+const DEMO_STEP_MS = 600_000;
 /** How far back the market remembers by default: two days, so a day of backfill has its own 24 h changes. */
-export const DEMO_HISTORY_MS = 2 * DAY_MS;
+const DEMO_HISTORY_MS = 2 * DAY_MS;
 
 /** Options of {@link createDemoMarket}. */
 export interface DemoMarketOptions {

@@ -30,7 +30,7 @@ export const DEMO_FIAT_PER_USD: Readonly<Record<string, number>> = {
 };
 
 /** Crypto currencies a demo price can be quoted in, each with the asset whose USD price sets its rate. */
-export const DEMO_CRYPTO_CURRENCIES: Readonly<Record<string, string>> = {
+const DEMO_CRYPTO_CURRENCIES: Readonly<Record<string, string>> = {
   btc: "bitcoin",
   eth: "ethereum",
 };

@@ -4,13 +4,13 @@
  */
 import { InvalidTickError } from "../errors.ts";
 import type { FetchResult, SkippedPair } from "../ports.ts";
-import { parseTick, type Tick } from "../tick.ts";
+import { parseTick, TICK_VERSION, type Tick } from "../tick.ts";
 import { DAY_MS, type DemoMarket } from "./market.ts";
 import { perUsd } from "./rates.ts";
 import { demoSeed } from "./seeds.ts";
 
 /** Value of `source` on every demo tick, so demo data never passes for real prices. */
-export const DEMO_SOURCE = "demo";
+const DEMO_SOURCE = "demo";
 
 /** The pairs to price. */
 export interface DemoPairs {
@@ -56,7 +56,7 @@ function demoTick(
   const marketCap = (seed.marketCapUsd / seed.usd) * price;
   try {
     return parseTick({
-      v: 1,
+      v: TICK_VERSION,
       asset,
       currency,
       price,

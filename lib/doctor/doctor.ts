@@ -46,7 +46,7 @@ export function maskedSecrets(config: Config): string[] {
  * One check group per dependency, in a fixed order: kafka, redis (or upstash), postgres, supabase, coingecko.
  * Unset dependencies get a single "not configured" skip line.
  */
-export function doctorGroups(config: Config): CheckGroup[] {
+function doctorGroups(config: Config): CheckGroup[] {
   const { cache } = config;
   return [
     config.kafka ? kafkaChecks(config.kafka) : notConfigured("kafka", "KAFKA_BROKERS"),

@@ -1,7 +1,7 @@
 import { type Tick, tickIdentity, tickTime } from "../tick.ts";
 
 /** Most ticks the outbox keeps: at 6 pairs every 10 minutes, about 115 days of a Kafka outage. */
-export const OUTBOX_LIMIT = 100_000;
+const OUTBOX_LIMIT = 100_000;
 
 /** Ticks fetched but not yet acknowledged by the bus, kept for the next cycle. */
 export interface Outbox {

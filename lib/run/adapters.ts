@@ -15,7 +15,7 @@ import type { HistoryStore, LatestCache, PriceSource } from "../ports.ts";
 /** Where the zero-setup mode keeps its history when neither Supabase nor Postgres is configured. */
 export const SQLITE_PATH = "data/belly.sqlite";
 /** The demo mode's own history file, so fake prices never mix with real ones. */
-export const DEMO_SQLITE_PATH = "data/demo.sqlite";
+const DEMO_SQLITE_PATH = "data/demo.sqlite";
 
 /** The CoinGecko source for the configured assets, currencies, plan and key. */
 export function openSource(config: Configs["producer" | "dev"], log: Logger): PriceSource {

@@ -11,7 +11,7 @@ import { openBus, openCache, openHistory, openSource } from "./adapters.ts";
 import { runConsumerService } from "./consumer-service.ts";
 
 /** How often the demo mode polls its demo source: often enough to watch the page move. */
-export const DEMO_INTERVAL_MS = 10_000;
+const DEMO_INTERVAL_MS = 10_000;
 /** Longest wait on stop for the consumer to take what the in-process bus still holds. */
 const DRAIN_TIMEOUT_MS = 10_000;
 

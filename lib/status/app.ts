@@ -15,8 +15,8 @@ import { securityHeaders } from "./security.ts";
 import { streamHandler } from "./sse.ts";
 import { valid } from "./validate.ts";
 
-export type { PipelineHealth, StatusDeps } from "./deps.ts";
-export { createTickFeed, type TickFeed } from "./feed.ts";
+export type { StatusDeps } from "./deps.ts";
+export { createTickFeed } from "./feed.ts";
 
 /**
  * Builds the status app: `GET /` (page), `/api/pairs`, `/api/latest/:asset`, `/api/history/:asset`,

@@ -47,7 +47,7 @@ export async function bundleClientScript(): Promise<string> {
  * The browser script: the one compiled into the binary, or bundled once per process from client.ts; null
  * when bundling failed, in which case the page is served without live updates.
  */
-export function clientScript(): Promise<Asset | null> {
+function clientScript(): Promise<Asset | null> {
   client ??= (async () => {
     const text = typeof BELLY_LIVE_JS === "string" ? BELLY_LIVE_JS : await bundleClientScript();
     return asset(text, "text/javascript; charset=utf-8");

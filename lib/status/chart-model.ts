@@ -19,7 +19,7 @@ export type ChartBox = { [K in keyof typeof CHART_BOX]: number };
 /** Horizontal grid lines (with price labels), top to bottom. */
 export const Y_TICKS = 4;
 /** Time labels under the plot: start, middle, end (spread evenly, so they need no position). */
-export const X_TICKS = 3;
+const X_TICKS = 3;
 
 /** A label at a position along one axis. */
 export interface AxisTick {

@@ -2,7 +2,7 @@
 // /assets/live.js), so that a live update reads exactly like a server render. Browser-safe: Intl only.
 
 /** Locale of every formatted value: the page is in English, whatever the server's locale. */
-export const LOCALE = "en-US";
+const LOCALE = "en-US";
 
 const cache = new Map<string, Intl.NumberFormat>();
 

@@ -23,7 +23,7 @@ import { type CardView, cardView, type HealthView, healthView } from "./view.ts"
 /** Most points the chart draws one per tick; a longer range is drawn from store-computed candle closes. */
 export const CHART_MAX_POINTS = 1500;
 /** Rows of the recent-points table. */
-export const TABLE_ROWS = 12;
+const TABLE_ROWS = 12;
 
 // The candle width used when a range holds too many ticks: a few hundred points per range.
 const FALLBACK_INTERVAL: Record<PageRange, CandleInterval> = { "24h": "5m", "7d": "1h", "30d": "1h" };
@@ -106,7 +106,7 @@ async function chartData(
  * Table rows from the most recent ticks (newest first), each with its change from the one before it; reads
  * one tick more than it shows so that the last row has a change too.
  */
-export function tableRows(recent: Tick[], now: number, rows = TABLE_ROWS): RowView[] {
+function tableRows(recent: Tick[], now: number, rows = TABLE_ROWS): RowView[] {
   return recent.slice(0, rows).map((tick, index) => {
     const t = tickTime(tick);
     const older = recent[index + 1];

@@ -17,7 +17,7 @@ export interface PageAssets {
 const RANGE_WORDS: Record<PageRange, string> = { "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
 
 /** Link to the page for a pair and a range. */
-export function pageHref(pair: string, range: PageRange): string {
+function pageHref(pair: string, range: PageRange): string {
   return `/?${new URLSearchParams({ pair, range })}`;
 }
 

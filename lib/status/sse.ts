@@ -9,9 +9,9 @@ import { laterSnapshot, takeSnapshot } from "./snapshot.ts";
 import { cardView, healthView, type TickEvent } from "./view.ts";
 
 /** Events queued for one slow client before its stream is closed (EventSource then reconnects). */
-export const MAX_PENDING_EVENTS = 256;
+const MAX_PENDING_EVENTS = 256;
 /** How long the browser waits before reconnecting, sent in the first event. */
-export const RETRY_MS = 3000;
+const RETRY_MS = 3000;
 
 // Bun closes a connection that wrote nothing for `idleTimeout` (10 s by default); a stream is quiet between
 // ticks by design, so it opts out for its own request when served by Bun (Hono passes the server as env).

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { excerpt, InvalidTickError, SourceError } from "../../errors.ts";
 import type { FetchResult, SkippedPair } from "../../ports.ts";
-import { parseTick, type Tick } from "../../tick.ts";
+import { parseTick, TICK_VERSION, type Tick } from "../../tick.ts";
 
 /** Value of `source` on every tick built from CoinGecko. */
-export const COINGECKO_SOURCE = "coingecko";
+const COINGECKO_SOURCE = "coingecko";
 
 // CoinGecko answers an object keyed by id. Entries are only checked per pair (in toTick), so that one odd
 // entry or field skips its pairs and not the whole fetch.
@@ -103,7 +103,7 @@ function toTick(
   if (Number.isNaN(new Date(updatedMs).getTime())) return "last_updated_at invalid";
   try {
     return parseTick({
-      v: 1,
+      v: TICK_VERSION,
       asset,
       currency,
       price,

@@ -2,7 +2,7 @@ import { SQL } from "bun";
 import { rangeLimit } from "../../candles.ts";
 import { failureOptions, SinkError } from "../../errors.ts";
 import { CANDLE_INTERVALS, type HistoryStore } from "../../ports.ts";
-import type { Tick } from "../../tick.ts";
+import { TICK_VERSION, type Tick } from "../../tick.ts";
 import { classifyPostgresError } from "./failures.ts";
 import { MIGRATIONS, SUPABASE_ROLES_SQL } from "./migrations.ts";
 
@@ -27,7 +27,7 @@ const num = (value: string | number | null) => (value === null ? null : Number(v
 /** Turns a price_history row back into a tick. */
 export function rowToTick(row: PriceHistoryRow): Tick {
   return {
-    v: 1,
+    v: TICK_VERSION,
     asset: row.asset,
     currency: row.currency,
     price: Number(row.price),

@@ -2,7 +2,7 @@ import type { Tick } from "../../tick.ts";
 import { tickKey, tickTime } from "../../tick.ts";
 
 /** Prefix of the key that holds a pair's latest tick: `belly:latest:<asset>:<currency>`. */
-export const LATEST_PREFIX = "belly:latest:";
+const LATEST_PREFIX = "belly:latest:";
 /** Set of every pair ever cached, as `asset:currency`. */
 export const PAIRS_KEY = "belly:pairs";
 

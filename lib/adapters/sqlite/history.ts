@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { rangeLimit } from "../../candles.ts";
 import { failureOptions, SinkError } from "../../errors.ts";
 import { CANDLE_INTERVALS, type Candle, type HistoryStore } from "../../ports.ts";
-import type { Tick } from "../../tick.ts";
+import { TICK_VERSION, type Tick } from "../../tick.ts";
 import { classifySqliteError } from "./failures.ts";
 
 /**
@@ -59,7 +59,7 @@ const COLUMNS =
 
 function rowToTick(row: SqliteRow): Tick {
   return {
-    v: 1,
+    v: TICK_VERSION,
     asset: row.asset,
     currency: row.currency,
     price: row.price,

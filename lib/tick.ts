@@ -67,6 +67,16 @@ export function parseTick(value: unknown): Tick {
   throw new InvalidTickError(excerpt(reason));
 }
 
+/** Validates a value as a tick, or returns the short reason it is not one (a source skips such a pair). */
+export function tickOrReason(value: unknown): Tick | string {
+  try {
+    return parseTick(value);
+  } catch (error) {
+    if (error instanceof InvalidTickError) return error.reason;
+    throw error;
+  }
+}
+
 /** Encodes a tick as the JSON message value. */
 export function encodeTick(tick: Tick): string {
   return JSON.stringify(tick);

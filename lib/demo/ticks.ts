@@ -2,9 +2,9 @@
  * The demo market's prices at one instant as v1 ticks: every figure of a pair (price, market cap, volume,
  * 24 h change) converted by the same rate, the same way for the live source and for the backfill.
  */
-import { InvalidTickError } from "../errors.ts";
-import type { FetchResult, SkippedPair } from "../ports.ts";
-import { parseTick, TICK_VERSION, type Tick } from "../tick.ts";
+import { priceEveryPair } from "../pairs.ts";
+import type { FetchResult } from "../ports.ts";
+import { TICK_VERSION, type Tick, tickOrReason } from "../tick.ts";
 import { DAY_MS, type DemoMarket } from "./market.ts";
 import { perUsd } from "./rates.ts";
 import { demoSeed } from "./seeds.ts";
@@ -24,16 +24,10 @@ export interface DemoPairs {
  * @example demoTicks(market, { assets: ["beldex"], currencies: ["usd", "btc"] }, market.at)
  */
 export function demoTicks(market: DemoMarket, pairs: DemoPairs, at: number): FetchResult {
-  const ticks: Tick[] = [];
-  const skipped: SkippedPair[] = [];
   const time = new Date(at).toISOString();
-  for (const asset of pairs.assets)
-    for (const currency of pairs.currencies) {
-      const outcome = demoTick(market, asset, currency, at, time);
-      if (typeof outcome === "string") skipped.push({ asset, currency, reason: outcome });
-      else ticks.push(outcome);
-    }
-  return { ticks, skipped };
+  return priceEveryPair(pairs.assets, pairs.currencies, (asset, currency) =>
+    demoTick(market, asset, currency, at, time),
+  );
 }
 
 /** One pair as a tick, or the reason it is skipped. */
@@ -54,21 +48,16 @@ function demoTick(
   const price = usd * rate;
   // The supply and the volume's share of the cap stay as seeded, so both follow the price in every currency.
   const marketCap = (seed.marketCapUsd / seed.usd) * price;
-  try {
-    return parseTick({
-      v: TICK_VERSION,
-      asset,
-      currency,
-      price,
-      marketCap,
-      volume24h: marketCap * (seed.volume24hUsd / seed.marketCapUsd),
-      change24hPct: (price / (usdDayAgo * rateDayAgo) - 1) * 100,
-      sourceUpdatedAt: time,
-      fetchedAt: time,
-      source: DEMO_SOURCE,
-    });
-  } catch (error) {
-    if (error instanceof InvalidTickError) return error.reason;
-    throw error;
-  }
+  return tickOrReason({
+    v: TICK_VERSION,
+    asset,
+    currency,
+    price,
+    marketCap,
+    volume24h: marketCap * (seed.volume24hUsd / seed.marketCapUsd),
+    change24hPct: (price / (usdDayAgo * rateDayAgo) - 1) * 100,
+    sourceUpdatedAt: time,
+    fetchedAt: time,
+    source: DEMO_SOURCE,
+  });
 }

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { excerpt, InvalidTickError, SourceError } from "../../errors.ts";
-import type { FetchResult, SkippedPair } from "../../ports.ts";
-import { parseTick, TICK_VERSION, type Tick } from "../../tick.ts";
+import { excerpt, SourceError } from "../../errors.ts";
+import { priceEveryPair } from "../../pairs.ts";
+import type { FetchResult } from "../../ports.ts";
+import { TICK_VERSION, type Tick, tickOrReason } from "../../tick.ts";
 
 /** Value of `source` on every tick built from CoinGecko. */
 const COINGECKO_SOURCE = "coingecko";
@@ -64,17 +65,10 @@ export interface TickContext {
  *   { assets: ["beldex"], currencies: ["usd"], fetchedAt: new Date().toISOString() })
  */
 export function toFetchResult(body: SimplePriceBody, context: TickContext): FetchResult {
-  const ticks: Tick[] = [];
-  const skipped: SkippedPair[] = [];
-  for (const asset of context.assets) {
-    const entry: unknown = Object.hasOwn(body, asset) ? body[asset] : undefined;
-    for (const currency of context.currencies) {
-      const outcome = toTick(asset, currency, entry, context.fetchedAt, context.source ?? COINGECKO_SOURCE);
-      if (typeof outcome === "string") skipped.push({ asset, currency, reason: outcome });
-      else ticks.push(outcome);
-    }
-  }
-  return { ticks, skipped };
+  const source = context.source ?? COINGECKO_SOURCE;
+  return priceEveryPair(context.assets, context.currencies, (asset, currency) =>
+    toTick(asset, currency, Object.hasOwn(body, asset) ? body[asset] : undefined, context.fetchedAt, source),
+  );
 }
 
 /** One pair as a tick, or the reason it is skipped. */
@@ -101,23 +95,18 @@ function toTick(
     return "last_updated_at invalid";
   const updatedMs = updated * 1000;
   if (Number.isNaN(new Date(updatedMs).getTime())) return "last_updated_at invalid";
-  try {
-    return parseTick({
-      v: TICK_VERSION,
-      asset,
-      currency,
-      price,
-      marketCap: metric(entry[`${currency}_market_cap`]),
-      volume24h: metric(entry[`${currency}_24h_vol`]),
-      change24hPct: metric(entry[`${currency}_24h_change`]),
-      sourceUpdatedAt: new Date(updatedMs).toISOString(),
-      fetchedAt,
-      source,
-    });
-  } catch (error) {
-    if (error instanceof InvalidTickError) return error.reason;
-    throw error;
-  }
+  return tickOrReason({
+    v: TICK_VERSION,
+    asset,
+    currency,
+    price,
+    marketCap: metric(entry[`${currency}_market_cap`]),
+    volume24h: metric(entry[`${currency}_24h_vol`]),
+    change24hPct: metric(entry[`${currency}_24h_change`]),
+    sourceUpdatedAt: new Date(updatedMs).toISOString(),
+    fetchedAt,
+    source,
+  });
 }
 
 /** Optional metrics: anything but a finite number becomes null, as the tick schema wants. */

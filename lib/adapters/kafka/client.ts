@@ -5,9 +5,6 @@ import type { Logger } from "../../log.ts";
 import { explainKafkaError, hasKafkaErrorType } from "./failures.ts";
 import type { KafkaSettings } from "./settings.ts";
 
-// subscriber.ts, which this change may not edit, still imports explainKafkaError from here.
-export { explainKafkaError } from "./failures.ts";
-
 const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.ERROR]: "error",
   [logLevel.WARN]: "warn",

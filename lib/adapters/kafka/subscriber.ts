@@ -3,7 +3,7 @@ import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { BatchHandler, BusMessage, Subscription } from "../../ports.ts";
 import { StoppedError } from "../../retry.ts";
-import { explainKafkaError } from "./client.ts";
+import { explainKafkaError } from "./failures.ts";
 import type { KafkaSettings } from "./settings.ts";
 
 function headersOf(raw: Record<string, unknown> | undefined): Record<string, string> {

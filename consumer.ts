@@ -6,7 +6,13 @@ import { createLogger } from "./lib/log.ts";
 import { openCache, openHistory } from "./lib/run/adapters.ts";
 import { runConsumerService } from "./lib/run/consumer-service.ts";
 import { runMigrate } from "./lib/run/migrate.ts";
-import { CONFIG_EXIT_CODE, loadConfigOrReport, runMain, stopSignal } from "./lib/run/process.ts";
+import {
+  CONFIG_EXIT_CODE,
+  loadConfigOrReport,
+  runMain,
+  stopSignal,
+  unlessStopped,
+} from "./lib/run/process.ts";
 
 if (process.argv.includes("--migrate")) {
   const settings = loadConfigOrReport(Bun.env, "migrate");
@@ -20,7 +26,7 @@ const code = await runMain(log, async () => {
   const signal = stopSignal(log, () => process.exit(130));
   const history = openHistory(config.history, log);
   const cache = openCache(config.cache, log);
-  const bus = await openKafkaConsumerBus(config.kafka, log);
+  const bus = await unlessStopped(signal, openKafkaConsumerBus(config.kafka, log));
   const { port, fetchIntervalMs } = config;
   await runConsumerService({ bus, history, cache, log, signal, port, fetchIntervalMs });
 });

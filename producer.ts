@@ -3,7 +3,13 @@
 import { createLogger } from "./lib/log.ts";
 import { runProducerLoop } from "./lib/pipeline/produce-loop.ts";
 import { openBus, openSource } from "./lib/run/adapters.ts";
-import { CONFIG_EXIT_CODE, loadConfigOrReport, runMain, stopSignal } from "./lib/run/process.ts";
+import {
+  CONFIG_EXIT_CODE,
+  loadConfigOrReport,
+  runMain,
+  stopSignal,
+  unlessStopped,
+} from "./lib/run/process.ts";
 import { serveProducerHealth } from "./lib/run/producer-health.ts";
 
 const config = loadConfigOrReport(Bun.env, "producer");
@@ -14,7 +20,7 @@ const once = process.argv.includes("--once");
 const code = await runMain(log, async () => {
   const signal = stopSignal(log, () => process.exit(130));
   const source = openSource(config, log);
-  const { publisher } = await openBus(config.kafka, log);
+  const { publisher } = await unlessStopped(signal, openBus(config.kafka, log));
   const intervalMs = config.fetchIntervalMs;
   const port = once ? null : config.healthPort;
   const health = port ? serveProducerHealth({ port, intervalMs, graceMs: 60_000 }) : null;

@@ -66,7 +66,8 @@ export interface Subscription {
 /** Port: what the consumer needs from a bus: batches, a dead-letter topic, and its lag when known. */
 export interface ConsumerBus {
   deadLetters: DeadLetters;
-  subscribe(handler: BatchHandler): Promise<Subscription>;
+  /** Starts consuming; `signal` aborts the start (a stop while joining) with a StoppedError. */
+  subscribe(handler: BatchHandler, signal?: AbortSignal): Promise<Subscription>;
   /** Messages not yet committed, or null when unknown. */
   lag(): number | null;
   close(): Promise<void>;

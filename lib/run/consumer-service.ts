@@ -43,10 +43,12 @@ export async function runConsumerService(deps: {
       metrics,
       onWritten: feed.publish,
     });
-    const subscription = await bus.subscribe(processBatch);
+    const subscription = await bus.subscribe(processBatch, signal);
     log.info("consumer started");
     const stop = () => void subscription.stop();
     signal.addEventListener("abort", stop, { once: true });
+    // A stop that came while the group was being joined: the listener above would never fire.
+    if (signal.aborted) stop();
     try {
       await subscription.done;
     } finally {

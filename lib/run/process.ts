@@ -1,7 +1,7 @@
 import { type Configs, loadConfig, type Role } from "../config.ts";
 import { ConfigError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { StoppedError } from "../retry.ts";
+import { StoppedError, stopReason } from "../retry.ts";
 
 /** Exit code of a bad setting: the process never started. */
 export const CONFIG_EXIT_CODE = 2;
@@ -47,8 +47,8 @@ export function stopSignal(log: Logger, onSecond: () => void): AbortSignal {
 }
 
 /**
- * Runs an entry's body and returns its exit code: 0 when it resolves, 1 with one line on stderr (no stack
- * trace) when it throws.
+ * Runs an entry's body and returns its exit code: 0 when it resolves or stops on a stop signal, 1 with one
+ * line on stderr (no stack trace) when it throws.
  * @example const code = await runMain(log, async () => { ... }); // the entry exits with it
  */
 export async function runMain(log: Logger, body: () => Promise<void>): Promise<number> {
@@ -56,11 +56,27 @@ export async function runMain(log: Logger, body: () => Promise<void>): Promise<n
     await body();
     return 0;
   } catch (error) {
+    // Asked to stop before the work began (SIGTERM during start-up): a clean stop, not a failure.
+    if (error instanceof StoppedError) return 0;
     const line = log.redact(describeError(error));
     log.error("fatal", { error: line });
     process.stderr.write(`error: ${line}\n`);
     return 1;
   }
+}
+
+/**
+ * Waits for `work` unless the signal aborts first, then rejects with its stop reason at once: a start-up step
+ * (connecting to an unreachable broker, say) never delays a SIGTERM. `work` is left to finish unobserved.
+ * @example const bus = await unlessStopped(signal, openKafkaConsumerBus(config.kafka, log));
+ */
+export function unlessStopped<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(stopReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(stopReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /**

@@ -17,7 +17,7 @@ export async function openKafkaConsumerBus(config: KafkaSettings, log: Logger): 
   const lag = startLagProbe(kafka, config, log);
   return {
     deadLetters,
-    subscribe: (handler) => subscribeKafka(kafka, config, handler, log, lag.record),
+    subscribe: (handler, signal) => subscribeKafka(kafka, config, handler, log, lag.record, signal),
     lag: lag.current,
     async close() {
       await Promise.allSettled([lag.stop(), deadLetters.close()]);

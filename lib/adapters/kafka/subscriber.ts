@@ -1,10 +1,13 @@
-import type { Kafka } from "kafkajs";
+import type { Consumer, Kafka } from "kafkajs";
 import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { BatchHandler, BusMessage, Subscription } from "../../ports.ts";
-import { StoppedError } from "../../retry.ts";
+import { backoffDelay, retry, StoppedError, stopReason } from "../../retry.ts";
 import { explainKafkaError } from "./failures.ts";
 import type { KafkaSettings } from "./settings.ts";
+
+/** Backoff between attempts to replace a consumer kafkajs gave up on: 1 s doubling to 30 s, for ever. */
+const REPLACE_BACKOFF = { baseMs: 1_000, capMs: 30_000 } as const;
 
 function headersOf(raw: Record<string, unknown> | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -15,11 +18,22 @@ function headersOf(raw: Record<string, unknown> | undefined): Record<string, str
   return headers;
 }
 
+/** Rejects with the signal's stop reason as soon as it aborts, so that a start-up wait never outlives a stop. */
+function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(stopReason(signal));
+    else signal.addEventListener("abort", () => reject(stopReason(signal)), { once: true });
+  });
+}
+
 /**
  * Joins the consumer group and feeds each partition batch to `handler`, committing its offsets only after
  * the handler resolved. Starts from the earliest offset for a new group, so nothing published before the
- * first start is lost.
- * @example const sub = await subscribeKafka(kafka, config.kafka, processBatch, log);
+ * first start is lost. A failure of the first start (bad credentials, missing ACL) rejects with one line;
+ * once running, a consumer that kafkajs gives up on (an outage longer than its retries, a lost coordinator)
+ * is replaced by a new one, with backoff, until it works again: `done` settles only when `stop()` was
+ * called. `signal` aborts the start (SIGTERM while joining the group) with a StoppedError.
+ * @example const sub = await subscribeKafka(kafka, config.kafka, processBatch, log, onCommitted, signal);
  */
 export async function subscribeKafka(
   kafka: Kafka,
@@ -28,73 +42,128 @@ export async function subscribeKafka(
   log: Logger,
   /** Called after each commit with the partition's remaining lag (high watermark minus the commit). */
   onCommitted?: (partition: number, lag: number) => void,
+  signal?: AbortSignal,
 ): Promise<Subscription> {
-  const consumer = kafka.consumer({
-    groupId: config.group,
-    sessionTimeout: config.sessionTimeoutMs,
-    heartbeatInterval: Math.min(3_000, Math.floor(config.sessionTimeoutMs / 3)),
-    allowAutoTopicCreation: false,
-    maxWaitTimeInMs: 1_000,
-  });
   const stopping = new AbortController();
-  let settle: { resolve: () => void; reject: (error: Error) => void } = {
-    resolve: () => {},
-    reject: () => {},
-  };
-  const done = new Promise<void>((resolve, reject) => {
-    settle = { resolve, reject };
+  let current: Consumer | null = null;
+  let replacing: Promise<void> | null = null;
+  let finish = () => {};
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
   });
-  consumer.on(consumer.events.CRASH, (event) => {
-    const { error, restart } = event.payload as { error: Error; restart: boolean };
-    if (restart) log.warn("consumer crashed, kafkajs restarts it", { error: describeError(error) });
-    else settle.reject(explainKafkaError(error, config, `consume ${config.topic}`));
-  });
-  consumer.on(consumer.events.STOP, () => settle.resolve());
 
-  try {
+  const create = (): Consumer => {
+    const consumer = kafka.consumer({
+      groupId: config.group,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(config.sessionTimeoutMs / 3)),
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 1_000,
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (stopping.signal.aborted || consumer !== current) return;
+      const { error, restart } = event.payload as { error: Error; restart: boolean };
+      const line = explainKafkaError(error, config, `consume ${config.topic}`).message;
+      if (restart) log.warn("kafka consumer crashed, kafkajs restarts it", { error: line });
+      else {
+        log.warn("kafka consumer gave up, replacing it", { error: line });
+        replace();
+      }
+    });
+    return consumer;
+  };
+
+  const start = async (consumer: Consumer): Promise<void> => {
     await consumer.connect();
     await consumer.subscribe({ topic: config.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
+        const last = batch.messages.at(-1);
+        if (!last) return;
+        const messages: BusMessage[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key ? m.key.toString("utf8") : null,
+          value: m.value,
+          headers: headersOf(m.headers),
+        }));
+        try {
+          await handler(messages, { signal: stopping.signal, heartbeat });
+        } catch (error) {
+          if (error instanceof StoppedError) return; // stopping: leave the batch uncommitted for the next owner
+          throw error;
+        }
+        // A rebalance during the batch handed the partition to someone else: committing now would be a lie.
+        if (!isRunning() || isStale()) return;
+        const next = (BigInt(last.offset) + 1n).toString();
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        resolveOffset(last.offset);
+        onCommitted?.(batch.partition, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))));
+        await heartbeat();
+      },
+    });
+  };
+
+  // Only one replacement at a time; the uncommitted batches of the old consumer are fetched again.
+  const replace = () => {
+    replacing ??= retry(
+      async () => {
+        const next = create();
+        current = next;
+        try {
+          await start(next);
+        } catch (error) {
+          await next.disconnect().catch(() => {});
+          throw explainKafkaError(error, config, `consume ${config.topic}`);
+        }
+        log.info("kafka consumer replaced");
+      },
+      {
+        retries: Number.POSITIVE_INFINITY,
+        delayFor: (_error, attempt) => backoffDelay(attempt, REPLACE_BACKOFF),
+        signal: stopping.signal,
+        onRetry: ({ error, attempt, delayMs }) => {
+          if (attempt === 1 || attempt % 10 === 0)
+            log.warn("kafka consumer still down, retrying", {
+              attempt,
+              retryInMs: delayMs,
+              error: describeError(error),
+            });
+        },
+      },
+    )
+      .catch((error) => {
+        if (!(error instanceof StoppedError))
+          log.error("kafka consumer replacement failed", { error: describeError(error) });
+      })
+      .finally(() => {
+        replacing = null;
+      });
+  };
+
+  const first = create();
+  current = first;
+  try {
+    await (signal ? Promise.race([start(first), untilAborted(signal)]) : start(first));
   } catch (error) {
-    await consumer.disconnect().catch(() => {});
+    stopping.abort();
+    // Leaving a group whose join is pending waits for the join: on a stop, let it finish unobserved.
+    const leaving = first.disconnect().catch(() => {});
+    if (signal?.aborted) throw stopReason(signal);
+    await leaving;
     throw explainKafkaError(error, config, `subscribe to ${config.topic}`);
   }
-
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
-      const last = batch.messages.at(-1);
-      if (!last) return;
-      const messages: BusMessage[] = batch.messages.map((m) => ({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key ? m.key.toString("utf8") : null,
-        value: m.value,
-        headers: headersOf(m.headers),
-      }));
-      try {
-        await handler(messages, { signal: stopping.signal, heartbeat });
-      } catch (error) {
-        if (error instanceof StoppedError) return; // stopping: leave the batch uncommitted for the next owner
-        throw error;
-      }
-      // A rebalance during the batch handed the partition to someone else: committing now would be a lie.
-      if (!isRunning() || isStale()) return;
-      const next = (BigInt(last.offset) + 1n).toString();
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-      resolveOffset(last.offset);
-      onCommitted?.(batch.partition, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))));
-      await heartbeat();
-    },
-  });
 
   return {
     done,
     async stop() {
-      stopping.abort();
-      await consumer.disconnect();
-      settle.resolve();
+      stopping.abort(new StoppedError("unsubscribe"));
+      await replacing;
+      await current?.disconnect().catch(() => {});
+      finish();
     },
   };
 }

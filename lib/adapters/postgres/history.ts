@@ -2,6 +2,7 @@ import { SQL } from "bun";
 import { rangeLimit } from "../../candles.ts";
 import { failureOptions, SinkError } from "../../errors.ts";
 import { CANDLE_INTERVALS, type HistoryStore } from "../../ports.ts";
+import { withTimeout } from "../../retry.ts";
 import { TICK_VERSION, type Tick } from "../../tick.ts";
 import { classifyPostgresError } from "./failures.ts";
 import { MIGRATIONS, SUPABASE_ROLES_SQL } from "./migrations.ts";
@@ -66,8 +67,12 @@ function sinkError(what: string, cause: unknown): SinkError {
   });
 }
 
+/** Deadline of one query: a frozen link becomes an error the consumer retries, well within its session. */
+const QUERY_TIMEOUT_MS = 10_000;
+
 /**
- * History store on Postgres through Bun.sql: one multi-row INSERT ... ON CONFLICT DO NOTHING per batch.
+ * History store on Postgres through Bun.sql: one multi-row INSERT ... ON CONFLICT DO NOTHING per batch, each
+ * call bounded by a 10 s deadline after which the connection pool is replaced.
  * @example const history = createPostgresHistory("postgres://belly:belly@127.0.0.1:15432/belly");
  */
 export function createPostgresHistory(
@@ -76,9 +81,9 @@ export function createPostgresHistory(
 ): HistoryStore & {
   sql: SQL;
 } {
-  const sql = new SQL({ url, max: options.max ?? 4, idleTimeout: 30, connectionTimeout: 10 });
-  return {
-    sql,
+  const open = () => new SQL({ url, max: options.max ?? 4, idleTimeout: 30, connectionTimeout: 10 });
+  let sql = open();
+  const store: HistoryStore = {
     async upsert(ticks) {
       if (ticks.length === 0) return { inserted: 0 };
       try {
@@ -156,6 +161,39 @@ export function createPostgresHistory(
     async close() {
       await sql.close({ timeout: 5 });
     },
+  };
+  // A frozen link would hang a query for ever: past the deadline the pool is replaced, and the caller's
+  // retry runs on fresh connections (a duplicate insert is absorbed by ON CONFLICT DO NOTHING).
+  const bounded = Object.fromEntries(
+    Object.entries(store).map(([name, method]) => [
+      name,
+      name === "close"
+        ? method
+        : async (...args: unknown[]) => {
+            const used = sql;
+            try {
+              return await withTimeout(
+                QUERY_TIMEOUT_MS,
+                () => (method as (...a: unknown[]) => Promise<unknown>)(...args),
+                () =>
+                  sinkError(
+                    `${name} (no answer within ${QUERY_TIMEOUT_MS} ms)`,
+                    new Error("Postgres timeout"),
+                  ),
+              );
+            } catch (error) {
+              if (used === sql && /no answer within/.test(String((error as Error)?.message))) {
+                sql = open();
+                void used.close({ timeout: 0 }).catch(() => {});
+              }
+              throw error;
+            }
+          },
+    ]),
+  ) as unknown as HistoryStore;
+  // A getter, so that tests and benchmarks reach the pool in use after a replacement.
+  return Object.defineProperty(bounded, "sql", { get: () => sql, enumerable: true }) as HistoryStore & {
+    sql: SQL;
   };
 }
 

@@ -1,0 +1,229 @@
+// Faults injected from outside into a running consumer.ts on the real stack: a dependency's server is
+// stopped for longer than its client retries, then started again; a stop signal arrives while the group join
+// waits. Each test checks that nothing is lost, nothing is stored twice, and the process never exits by itself.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { RedisClient, SQL } from "bun";
+import type { Kafka } from "kafkajs";
+import { migratePostgres } from "../lib/adapters/postgres/history.ts";
+import { latestKey } from "../lib/adapters/redis/latest-script.ts";
+import type { Tick } from "../lib/tick.ts";
+import { kafkaService } from "../scripts/stack/kafka.ts";
+import { redisService } from "../scripts/stack/redis.ts";
+import { groupCaughtUp, publishRaw, testKafka } from "./support/kafka.ts";
+import { type EntryProcess, startEntry, waitFor } from "./support/processes.ts";
+import {
+  createTestDatabase,
+  createTestTopic,
+  deleteTopics,
+  type StackInfo,
+  useStack,
+} from "./support/stack.ts";
+
+const REDIS_DB = 7;
+const quiet = () => {};
+
+let stack: StackInfo;
+let kafka: Kafka;
+let topic: string;
+let db: { url: string; drop(): Promise<void> };
+let sql: SQL;
+let redis: RedisClient;
+let env: Record<string, string>;
+let consumer: EntryProcess | undefined;
+let next = Date.parse("2026-11-01T00:00:00Z");
+
+/** `count` ticks of one pair, each a new identity, oldest first. */
+function ticks(count: number, asset = "beldex"): Tick[] {
+  return Array.from({ length: count }, () => {
+    next += 60_000;
+    const at = new Date(next).toISOString();
+    return {
+      v: 1,
+      asset,
+      currency: "usd",
+      price: 0.07 + (next % 997) / 1e6,
+      marketCap: null,
+      volume24h: null,
+      change24hPct: null,
+      sourceUpdatedAt: at,
+      fetchedAt: at,
+      source: "coingecko",
+    } satisfies Tick;
+  });
+}
+
+async function stored(): Promise<Set<string>> {
+  const rows: { asset: string; at: Date }[] =
+    await sql`select asset, source_updated_at as at from price_history where currency = 'usd'`;
+  return new Set(rows.map((r) => `${r.asset}@${r.at.toISOString()}`));
+}
+
+async function rowCount(): Promise<number> {
+  const [row] = await sql`select count(*)::int as n from price_history`;
+  return row.n;
+}
+
+async function latestAt(asset: string): Promise<string | null> {
+  const raw = await redis.hget(latestKey(asset, "usd"), "tick").catch(() => null);
+  return raw ? (JSON.parse(raw) as Tick).sourceUpdatedAt : null;
+}
+
+function expectAllStoredOnce(sent: Tick[], present: Set<string>, count: number) {
+  const missing = sent.filter((t) => !present.has(`${t.asset}@${t.sourceUpdatedAt}`));
+  expect(missing).toEqual([]);
+  expect(count).toBe(sent.length);
+}
+
+beforeAll(async () => {
+  stack = await useStack();
+  kafka = testKafka(stack.kafka.plaintext);
+  topic = await createTestTopic("faults", 3);
+  db = await createTestDatabase("faults");
+  await migratePostgres(db.url);
+  sql = new SQL(db.url);
+  redis = new RedisClient(`${stack.redisUrl}/${REDIS_DB}`);
+  await redis.send("FLUSHDB", []);
+  env = {
+    KAFKA_BROKERS: stack.kafka.plaintext,
+    KAFKA_TOPIC: topic,
+    KAFKA_CONSUMER_GROUP: `${topic}-group`,
+    KAFKA_SESSION_TIMEOUT_MS: "10000",
+    DATABASE_URL: db.url,
+    REDIS_URL: `${stack.redisUrl}/${REDIS_DB}`,
+    LOG_LEVEL: "info",
+    PORT: "0",
+  };
+}, 180_000);
+
+afterAll(async () => {
+  consumer?.proc.kill("SIGKILL");
+  // Whatever a test did to the services, the next test file finds them running.
+  await Promise.all([kafkaService(stack.stateDir).up(quiet), redisService(stack.stateDir).up(quiet)]);
+  await redis?.send("FLUSHDB", []).catch(() => {});
+  redis?.close();
+  await sql?.close();
+  await db?.drop();
+  await deleteTopics([topic, `${topic}.dlq`]).catch(() => {});
+}, 180_000);
+
+describe("faults injected into a running consumer", () => {
+  test("a Redis stopped for 30 s and started again: writes resume by themselves, nothing lost or doubled", async () => {
+    consumer = startEntry("consumer.ts", env);
+    await waitFor("the consumer to start", () => consumer?.logs().some((l) => l.msg === "consumer started"));
+    const before = ticks(20);
+    await publishRaw(kafka, topic, before);
+    await waitFor("the first ticks to be stored", async () => (await rowCount()) === before.length);
+
+    const service = redisService(stack.stateDir);
+    await service.down(false);
+    const during = ticks(20);
+    await publishRaw(kafka, topic, during);
+    await Bun.sleep(30_000);
+    await service.up(quiet);
+    const after = ticks(20);
+    await publishRaw(kafka, topic, after);
+
+    const last = after.at(-1) as Tick;
+    await waitFor(
+      "the latest price after Redis came back",
+      async () => (await latestAt("beldex")) === last.sourceUpdatedAt,
+      90_000,
+    );
+    await waitFor(
+      "the group to commit everything",
+      () => groupCaughtUp(kafka, env.KAFKA_CONSUMER_GROUP ?? "", topic),
+      30_000,
+    );
+    const sent = [...before, ...during, ...after];
+    expectAllStoredOnce(sent, await stored(), await rowCount());
+    expect(consumer.proc.exitCode).toBeNull();
+    expect(consumer.logs().some((l) => l.msg === "sink recovered")).toBe(true);
+  }, 180_000);
+
+  test("a Kafka broker stopped for 35 s and started again: the consumer stays up and takes every tick", async () => {
+    const running = consumer as EntryProcess;
+    const base = await rowCount();
+    const service = kafkaService(stack.stateDir);
+    await service.down(false);
+    await Bun.sleep(35_000);
+    expect(running.proc.exitCode).toBeNull();
+    await service.up(quiet);
+    const after = ticks(30, "bitcoin");
+    await waitFor(
+      "a publish to the restarted broker",
+      async () => {
+        await publishRaw(kafka, topic, after);
+        return true;
+      },
+      60_000,
+    );
+
+    await waitFor(
+      "every tick after the outage stored",
+      async () => (await rowCount()) >= base + after.length,
+      120_000,
+    );
+    await waitFor(
+      "the group to commit everything",
+      () => groupCaughtUp(kafka, env.KAFKA_CONSUMER_GROUP ?? "", topic),
+      60_000,
+    );
+    const present = await stored();
+    expect(after.filter((t) => !present.has(`bitcoin@${t.sourceUpdatedAt}`))).toEqual([]);
+    // A publish retried after the restart may have been written twice to Kafka; the history holds it once.
+    expect(await rowCount()).toBe(base + after.length);
+    expect(await latestAt("bitcoin")).toBe((after.at(-1) as Tick).sourceUpdatedAt);
+    expect(running.proc.exitCode).toBeNull();
+
+    running.proc.kill("SIGTERM");
+    expect(await running.exited).toBe(0);
+  }, 300_000);
+
+  test("SIGTERM while the group join waits: exits 0 at once, and consumes and commits nothing", async () => {
+    const group = `${topic}-join`;
+    // A member of the group busy in a batch holds the rebalance, so the consumer's join waits.
+    const blocker = kafka.consumer({ groupId: group, sessionTimeout: 30_000, rebalanceTimeout: 60_000 });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let busy = () => {};
+    const inBatch = new Promise<void>((resolve) => {
+      busy = resolve;
+    });
+    await publishRaw(kafka, topic, ticks(1, "ethereum"));
+    await blocker.connect();
+    await blocker.subscribe({ topic, fromBeginning: true });
+    await blocker.run({
+      autoCommit: false,
+      eachBatch: async () => {
+        busy();
+        await held;
+      },
+    });
+    try {
+      await inBatch;
+      const joining = startEntry("consumer.ts", { ...env, KAFKA_CONSUMER_GROUP: group });
+      await waitFor("the consumer to reach the group join", () =>
+        joining.logs().some((l) => l.msg === "status page"),
+      );
+      await Bun.sleep(500);
+      const signalled = performance.now();
+      joining.proc.kill("SIGTERM");
+      expect(await joining.exited).toBe(0);
+      expect(performance.now() - signalled, joining.lines.join("\n")).toBeLessThan(5_000);
+      expect(joining.logs().some((l) => l.msg === "consumer started" || l.msg === "batch")).toBe(false);
+    } finally {
+      release();
+      await blocker.disconnect();
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      expect(committed?.partitions.every((p) => p.offset === "-1")).toBe(true);
+    } finally {
+      await admin.disconnect();
+    }
+  }, 120_000);
+});

@@ -1,7 +1,10 @@
 // Producer: polls CoinGecko on FETCH_INTERVAL boundaries and publishes each tick to Kafka.
 // `bun run producer.ts --once` publishes one cycle and exits 0, or non-zero with a one-line reason.
+// With HEALTH_PORT it serves /healthz (ok, stale or degraded) and /metrics (Prometheus text) there.
 import { createLogger } from "./lib/log.ts";
 import { runProducerLoop } from "./lib/pipeline/produce-loop.ts";
+import { createProducerMetrics } from "./lib/pipeline/producer-metrics.ts";
+import { createSkipTracker } from "./lib/pipeline/skip-tracker.ts";
 import { openBus, openSource } from "./lib/run/adapters.ts";
 import {
   CONFIG_EXIT_CODE,
@@ -22,10 +25,12 @@ const code = await runMain(log, async () => {
   const source = openSource(config, log);
   const { publisher } = await unlessStopped(signal, openBus(config.kafka, log));
   const intervalMs = config.fetchIntervalMs;
+  const metrics = createProducerMetrics();
+  const pairs = createSkipTracker({ log, configured: config });
   const port = once ? null : config.healthPort;
-  const health = port ? serveProducerHealth({ port, intervalMs, graceMs: 60_000 }) : null;
+  const health = port ? serveProducerHealth({ port, intervalMs, graceMs: 60_000, metrics, pairs }) : null;
   try {
-    await runProducerLoop({ source, publisher, log, signal, intervalMs, once, onSuccess: health?.succeeded });
+    await runProducerLoop({ source, publisher, log, signal, intervalMs, once, metrics, pairs });
   } finally {
     health?.stop();
     await publisher.close();

@@ -1,8 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { BusError } from "../lib/errors.ts";
+import { BusError, SourceError } from "../lib/errors.ts";
 import { createLogger, silentLogger } from "../lib/log.ts";
 import { createOutbox } from "../lib/pipeline/outbox.ts";
 import { runCycle } from "../lib/pipeline/produce.ts";
+import { runProducerLoop } from "../lib/pipeline/produce-loop.ts";
+import { createProducerMetrics } from "../lib/pipeline/producer-metrics.ts";
+import { createSkipTracker } from "../lib/pipeline/skip-tracker.ts";
 import type { FetchResult, PriceSource, TickPublisher } from "../lib/ports.ts";
 import type { Tick } from "../lib/tick.ts";
 import { makeTick } from "./support/ticks.ts";
@@ -42,6 +45,7 @@ describe("producer cycle", () => {
       msg: "cycle",
       skipped: [{ pair: "nope:usd", reason: "unknown id" }],
     });
+    expect(JSON.parse(lines[0] ?? "")).not.toHaveProperty("publishedPairs");
   });
 
   test("holds the ticks of a failed publish and sends them, oldest first and once, with the next cycle", async () => {
@@ -85,5 +89,133 @@ describe("producer cycle", () => {
     }).catch((e) => e);
     expect(error.message).toContain("notacoin:usd: unknown id");
     expect(error.hint).toContain("ASSETS");
+  });
+});
+
+describe("producer metrics", () => {
+  const unknown = { asset: "nosuchcoin", currency: "usd", reason: "unknown id" };
+
+  test("a successful cycle counts ok, published and skipped ticks by reason, and stamps the success", async () => {
+    const metrics = createProducerMetrics();
+    const source = queuedSource([
+      { ticks: [makeTick({}, 1), makeTick({ currency: "eur" }, 1)], skipped: [unknown] },
+      {
+        ticks: [makeTick({}, 2)],
+        skipped: [unknown, { ...unknown, currency: "eur", reason: "price missing" }],
+      },
+    ]);
+    const deps = { source, publisher: flakyPublisher(0), log: silentLogger, metrics, clock: () => 1_234 };
+    await runCycle(deps);
+    await runCycle(deps);
+    expect(metrics).toMatchObject({
+      cycles: { ok: 2, failed: 0 },
+      ticksPublished: 3,
+      sourceErrors: 0,
+      publishErrors: 0,
+      lastSuccessAt: 1_234,
+    });
+    expect([...metrics.skipped]).toEqual([
+      ["unknown id", 2],
+      ["price missing", 1],
+    ]);
+  });
+
+  test("a failed source counts a source error and a failed cycle, and keeps the last success", async () => {
+    const metrics = createProducerMetrics();
+    const source: PriceSource = {
+      fetch: async () => {
+        throw new SourceError("CoinGecko answered 500");
+      },
+    };
+    await expect(
+      runCycle({ source, publisher: flakyPublisher(0), log: silentLogger, metrics }),
+    ).rejects.toThrow();
+    expect(metrics).toMatchObject({ cycles: { ok: 0, failed: 1 }, sourceErrors: 1, lastSuccessAt: null });
+  });
+
+  test("a refused publish counts a publish error and shows the outbox size until a publish goes through", async () => {
+    const metrics = createProducerMetrics();
+    const outbox = createOutbox();
+    const source = queuedSource([
+      { ticks: [makeTick({}, 1), makeTick({ currency: "eur" }, 1)], skipped: [] },
+      { ticks: [makeTick({}, 2)], skipped: [] },
+    ]);
+    const deps = { source, publisher: flakyPublisher(1), log: silentLogger, metrics, outbox };
+    await expect(runCycle(deps)).rejects.toBeInstanceOf(BusError);
+    expect(metrics).toMatchObject({
+      cycles: { failed: 1 },
+      publishErrors: 1,
+      outboxSize: 2,
+      ticksPublished: 0,
+    });
+    await runCycle(deps);
+    expect(metrics).toMatchObject({ cycles: { ok: 1, failed: 1 }, outboxSize: 0, ticksPublished: 3 });
+  });
+
+  test("a cycle cut short by the stop signal counts neither as failed nor as a source error", async () => {
+    const metrics = createProducerMetrics();
+    const controller = new AbortController();
+    const source: PriceSource = {
+      fetch: async () => {
+        controller.abort();
+        throw new Error("aborted");
+      },
+    };
+    const deps = {
+      source,
+      publisher: flakyPublisher(0),
+      log: silentLogger,
+      metrics,
+      signal: controller.signal,
+    };
+    await expect(runCycle(deps)).rejects.toThrow();
+    expect(metrics).toMatchObject({ cycles: { ok: 0, failed: 0 }, sourceErrors: 0 });
+  });
+
+  test("the loop counts every cycle, the failed ones too, and tells the tracker about each success", async () => {
+    const metrics = createProducerMetrics();
+    const controller = new AbortController();
+    const lines: { level: string; msg: string; pair?: string }[] = [];
+    const log = createLogger({ sink: (line) => lines.push(JSON.parse(line)) });
+    let fetches = 0;
+    const source: PriceSource = {
+      fetch: async () => {
+        fetches++;
+        if (fetches === 4) controller.abort();
+        if (fetches === 2) throw new SourceError("CoinGecko answered 503");
+        return { ticks: [makeTick({}, fetches)], skipped: [unknown] };
+      },
+    };
+    await runProducerLoop({
+      source,
+      publisher: flakyPublisher(0),
+      log,
+      signal: controller.signal,
+      intervalMs: 20,
+      once: false,
+      metrics,
+      pairs: createSkipTracker({ log }),
+    });
+    expect(metrics).toMatchObject({ cycles: { ok: 3, failed: 1 }, sourceErrors: 1, ticksPublished: 3 });
+    expect(metrics.skipped.get("unknown id")).toBe(3);
+    // Three cycles skipped the pair, one warn line said so.
+    expect(lines.filter((l) => l.level === "warn")).toEqual([
+      expect.objectContaining({ pair: "nosuchcoin:usd", reason: "unknown id" }),
+    ]);
+  });
+
+  test("--once counts the cycle that published nothing as failed", async () => {
+    const metrics = createProducerMetrics();
+    const loop = runProducerLoop({
+      source: queuedSource([{ ticks: [], skipped: [unknown] }]),
+      publisher: flakyPublisher(0),
+      log: silentLogger,
+      signal: new AbortController().signal,
+      intervalMs: 600_000,
+      once: true,
+      metrics,
+    });
+    await expect(loop).rejects.toThrow("nosuchcoin:usd: unknown id");
+    expect(metrics.cycles).toEqual({ ok: 0, failed: 1 });
   });
 });

@@ -1,7 +1,9 @@
 import { BellyError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { PriceSource, TickPublisher } from "../ports.ts";
+import type { FetchResult, PriceSource, TickPublisher } from "../ports.ts";
+import { tickKey } from "../tick.ts";
 import type { Outbox } from "./outbox.ts";
+import { createProducerMetrics, type ProducerMetrics } from "./producer-metrics.ts";
 
 /** What one producer cycle did. */
 export interface CycleReport {
@@ -11,16 +13,12 @@ export interface CycleReport {
   resent: number;
   skipped: { pair: string; reason: string }[];
   latencyMs: number;
+  /** Pairs (asset:currency) with a tick in the publish, each once; left out of the log line. */
+  publishedPairs: string[];
 }
 
-/**
- * One producer cycle: one source request for all pairs, then one publish of the valid ticks (with those an
- * outbox held from cycles whose publish failed).
- * Logs one JSON line with pairs fetched, published, skipped (and why) and latency; throws when the source or
- * the bus failed, so that `--once` can exit non-zero.
- * @example await runCycle({ source, publisher, log });
- */
-export async function runCycle(deps: {
+/** What {@link runCycle} needs; only the source, the publisher and the log are required. */
+export interface CycleDeps {
   source: PriceSource;
   publisher: TickPublisher;
   log: Logger;
@@ -29,29 +27,76 @@ export async function runCycle(deps: {
   requireTicks?: boolean;
   /** Keeps the ticks of a failed publish for the next cycle (the producer loop passes one). */
   outbox?: Outbox;
+  /** Counters for /metrics. Default: fresh ones nobody reads. */
+  metrics?: ProducerMetrics;
+  /** Monotonic clock for the latency. Default performance.now. */
   now?: () => number;
-}): Promise<CycleReport> {
+  /** Wall clock for the metrics' last success. Default Date.now. */
+  clock?: () => number;
+}
+
+/**
+ * One producer cycle: one source request for all pairs, then one publish of the valid ticks (with those an
+ * outbox held from cycles whose publish failed).
+ * Logs one JSON line with pairs fetched, published, skipped (and why) and latency; throws when the source or
+ * the bus failed, so that `--once` can exit non-zero. Counts all of it in `metrics` when given.
+ * @example await runCycle({ source, publisher, log, metrics });
+ */
+export async function runCycle(deps: CycleDeps): Promise<CycleReport> {
+  const metrics = deps.metrics ?? createProducerMetrics();
+  // A cycle cut short by the stop signal is no failure of the source or the bus: it is not counted.
+  const stopping = () => deps.signal?.aborted === true;
+  try {
+    const report = await cycle(deps, metrics, stopping);
+    metrics.cycles.ok++;
+    metrics.lastSuccessAt = (deps.clock ?? Date.now)();
+    return report;
+  } catch (error) {
+    if (!stopping()) metrics.cycles.failed++;
+    throw error;
+  }
+}
+
+async function cycle(
+  deps: CycleDeps,
+  metrics: ProducerMetrics,
+  stopping: () => boolean,
+): Promise<CycleReport> {
   const now = deps.now ?? performance.now.bind(performance);
   const started = now();
-  const { ticks, skipped } = await deps.source.fetch(deps.signal);
+  let fetched: FetchResult;
+  try {
+    fetched = await deps.source.fetch(deps.signal);
+  } catch (error) {
+    if (!stopping()) metrics.sourceErrors++;
+    throw error;
+  }
+  const { ticks, skipped } = fetched;
+  for (const { reason } of skipped) metrics.skipped.set(reason, (metrics.skipped.get(reason) ?? 0) + 1);
   const outgoing = deps.outbox ? deps.outbox.withHeld(ticks) : ticks;
   try {
     await deps.publisher.publish(outgoing);
     deps.outbox?.clear();
   } catch (error) {
+    if (!stopping()) metrics.publishErrors++;
     const dropped = deps.outbox?.hold(outgoing) ?? 0;
+    metrics.outboxSize = deps.outbox?.size ?? 0;
     if (deps.outbox)
       deps.log.warn("publish failed: ticks held for the next cycle", { held: deps.outbox.size, dropped });
     throw error;
   }
+  metrics.ticksPublished += outgoing.length;
+  metrics.outboxSize = 0;
   const report: CycleReport = {
     fetched: ticks.length + skipped.length,
     published: outgoing.length,
     resent: outgoing.length - ticks.length,
-    skipped: skipped.map((s) => ({ pair: `${s.asset}:${s.currency}`, reason: s.reason })),
+    skipped: skipped.map((s) => ({ pair: tickKey(s), reason: s.reason })),
     latencyMs: Math.round(now() - started),
+    publishedPairs: [...new Set(outgoing.map(tickKey))],
   };
-  deps.log.info("cycle", { ...report });
+  const { publishedPairs: _pairs, ...line } = report;
+  deps.log.info("cycle", line);
   if (deps.requireTicks && ticks.length === 0 && skipped.length > 0) {
     const reasons = report.skipped.map((s) => `${s.pair}: ${s.reason}`).join(", ");
     throw new BellyError(`no valid price to publish (${reasons})`, {

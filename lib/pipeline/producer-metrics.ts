@@ -1,0 +1,89 @@
+import { formatExposition, type MetricFamily } from "./prometheus-text.ts";
+
+/** Counters of the producer, updated by each cycle and served on HEALTH_PORT's /metrics. */
+export interface ProducerMetrics {
+  /** Cycles that published (ok) and cycles that threw (failed); a cycle cut short by the stop is neither. */
+  cycles: { ok: number; failed: number };
+  /** Ticks the bus acknowledged, those resent from the outbox included. */
+  ticksPublished: number;
+  /** Pairs a source answer skipped, by reason, summed over cycles. */
+  skipped: Map<string, number>;
+  /** Fetches of the source that failed as a whole. */
+  sourceErrors: number;
+  /** Publishes the bus refused. */
+  publishErrors: number;
+  /** Wall time (epoch ms) of the last successful cycle, or null before the first. */
+  lastSuccessAt: number | null;
+  /** Ticks held for the next cycle after a failed publish. */
+  outboxSize: number;
+}
+
+/** Fresh zeroed counters. */
+export function createProducerMetrics(): ProducerMetrics {
+  return {
+    cycles: { ok: 0, failed: 0 },
+    ticksPublished: 0,
+    skipped: new Map(),
+    sourceErrors: 0,
+    publishErrors: 0,
+    lastSuccessAt: null,
+    outboxSize: 0,
+  };
+}
+
+/**
+ * The producer's metrics in the Prometheus text format; the last-success age is left out before the first
+ * successful cycle, and the skip counter has no sample before the first skip.
+ * @example producerMetricsText(metrics, Date.now()) // "# HELP belly_producer_cycles_total …\n…"
+ */
+export function producerMetricsText(metrics: ProducerMetrics, now: number): string {
+  const families: MetricFamily[] = [
+    {
+      name: "belly_producer_cycles_total",
+      type: "counter",
+      help: "Producer cycles by outcome: ok published, failed threw (source or bus).",
+      samples: [
+        { labels: { outcome: "ok" }, value: metrics.cycles.ok },
+        { labels: { outcome: "failed" }, value: metrics.cycles.failed },
+      ],
+    },
+    {
+      name: "belly_producer_ticks_published_total",
+      type: "counter",
+      help: "Ticks the bus acknowledged, resent ones included.",
+      samples: [{ value: metrics.ticksPublished }],
+    },
+    {
+      name: "belly_producer_ticks_skipped_total",
+      type: "counter",
+      help: "Pairs the source answer could not turn into a tick, by reason.",
+      samples: [...metrics.skipped].map(([reason, value]) => ({ labels: { reason }, value })),
+    },
+    {
+      name: "belly_producer_source_errors_total",
+      type: "counter",
+      help: "Source fetches that failed as a whole (after their retries).",
+      samples: [{ value: metrics.sourceErrors }],
+    },
+    {
+      name: "belly_producer_publish_errors_total",
+      type: "counter",
+      help: "Publishes the bus refused.",
+      samples: [{ value: metrics.publishErrors }],
+    },
+    {
+      name: "belly_producer_last_success_age_seconds",
+      type: "gauge",
+      help: "Seconds since the last successful cycle when scraped.",
+      samples:
+        metrics.lastSuccessAt === null ? [] : [{ value: Math.max(0, now - metrics.lastSuccessAt) / 1000 }],
+    },
+    {
+      name: "belly_producer_outbox_ticks",
+      type: "gauge",
+      help: "Ticks held for the next cycle after a failed publish.",
+      samples: [{ value: metrics.outboxSize }],
+    },
+  ];
+  return formatExposition(families);
+}

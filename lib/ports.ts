@@ -100,6 +100,9 @@ export interface Candle {
   count: number;
 }
 
+/** Most pairs {@link HistoryStore.latest} returns: a bound on one read, far above any real configuration. */
+export const LATEST_MAX_PAIRS = 10_000;
+
 /** Port: the price history, idempotent on (asset, currency, sourceUpdatedAt). */
 export interface HistoryStore {
   /** Inserts the ticks not yet stored; returns how many were new. */
@@ -110,6 +113,12 @@ export interface HistoryStore {
   range(query: RangeQuery): Promise<Tick[]>;
   /** OHLC candles of one pair in a window, oldest first, computed by the store. */
   candles(query: RangeQuery & { interval: CandleInterval }): Promise<Candle[]>;
+  /**
+   * The newest tick of every pair the history holds, ordered by asset then currency as the store sorts text;
+   * at most {@link LATEST_MAX_PAIRS} pairs (which ones a store keeps past that is its own choice). What rebuilds
+   * a latest cache that lost its keys.
+   */
+  latest(): Promise<Tick[]>;
   /** Resolves when the store answers; throws SinkError otherwise (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,13 +1,16 @@
 import type { Logger } from "../log.ts";
 import { createBatchProcessor } from "../pipeline/consume.ts";
+import { createLatestRepair, repairUntilDone } from "../pipeline/latest-repair.ts";
 import { createConsumerMetrics } from "../pipeline/metrics.ts";
 import type { ConsumerBus, HistoryStore, LatestCache } from "../ports.ts";
 import { createStatusApp, createTickFeed, serveStatus } from "../status/app.ts";
 
 /**
  * Runs the consumer until the signal aborts or the bus fails for good: batches into history then cache,
- * committed after both, with the status page and API served on `port` meanwhile. Closes everything it was
- * given on the way out.
+ * committed after both, with the status page and API served on `port` meanwhile. Before consuming, it rebuilds
+ * the latest cache from the history (a cache that lost its keys would otherwise miss each pair until its next
+ * tick); a failure there is logged and retried in the background, and cache misses of the status app repair
+ * too. Closes everything it was given on the way out.
  * @example await runConsumerService({ bus, history, cache, log, signal, port: 8080, fetchIntervalMs });
  */
 export async function runConsumerService(deps: {
@@ -24,17 +27,24 @@ export async function runConsumerService(deps: {
   const metrics = createConsumerMetrics();
   const feed = createTickFeed();
   const startedAt = Date.now();
+  const repair = createLatestRepair({ history, cache, log });
+  const repairs = new AbortController();
   const app = createStatusApp({
     cache,
     history,
     log,
     fetchIntervalMs: deps.fetchIntervalMs,
     subscribe: feed.subscribe,
+    repair,
     health: () => ({ metrics, lag: bus.lag(), startedAt, demo: deps.demo ?? false }),
   });
   const server = serveStatus(app, deps.port);
   log.info("status page", { url: `http://127.0.0.1:${server.port}/` });
   try {
+    // The sinks may be down at start: that must not keep the consumer from starting, only delay the repair.
+    if (!(await repair())) void repairUntilDone(repair, { signal: repairs.signal });
+    // A stop asked for during the repair: the listener below would never hear it.
+    if (signal.aborted) return;
     const processBatch = createBatchProcessor({
       history,
       cache,
@@ -56,6 +66,7 @@ export async function runConsumerService(deps: {
       await subscription.stop();
     }
   } finally {
+    repairs.abort();
     await server.stop(true);
     await Promise.allSettled([bus.close(), history.close(), cache.close()]);
     log.info("consumer stopped", { ...metrics });

@@ -34,6 +34,13 @@ async function pairKnown(ctx: StatusContext, asset: string, currency: string): P
   return (await ctx.history.recent(asset, currency, 1)).length > 0;
 }
 
+// The cached latest tick of every currency of one asset.
+async function latestOfAsset(ctx: StatusContext, asset: string): Promise<Tick[]> {
+  const pairs = (await ctx.cache.pairs()).filter((pair) => pair.asset === asset);
+  const found = await Promise.all(pairs.map((pair) => ctx.cache.get(pair.asset, pair.currency)));
+  return found.filter((tick): tick is Tick => tick !== null);
+}
+
 const unknownPair = (c: Context, asset: string, currency: string) =>
   notFound(c, `unknown pair ${asset}:${currency}`);
 
@@ -57,9 +64,12 @@ export function apiRoutes(ctx: StatusContext) {
         if (!tick) return unknownPair(c, asset, currency);
         ticks = [tick];
       } else {
-        const pairs = (await ctx.cache.pairs()).filter((pair) => pair.asset === asset);
-        const found = await Promise.all(pairs.map((pair) => ctx.cache.get(pair.asset, pair.currency)));
-        ticks = found.filter((tick): tick is Tick => tick !== null);
+        ticks = await latestOfAsset(ctx, asset);
+        // The cache may have lost this asset's keys only: have it repaired and look once more.
+        if (ticks.length === 0) {
+          await ctx.repairLatest();
+          ticks = await latestOfAsset(ctx, asset);
+        }
         if (ticks.length === 0) return notFound(c, `unknown asset ${asset}`);
       }
       return c.json({ asset, ticks } satisfies Body<"Latest">, 200);

@@ -3,6 +3,7 @@ import type { Logger } from "../log.ts";
 import type { ConsumerMetrics } from "../pipeline/metrics.ts";
 import type { HistoryStore, LatestCache } from "../ports.ts";
 import type { Tick } from "../tick.ts";
+import { boundedRepair, repairOnMiss } from "./cache-repair.ts";
 import {
   type CacheReader,
   DEFAULT_SINK_TIMEOUT_MS,
@@ -48,6 +49,12 @@ export interface StatusDeps {
   log?: Logger;
   /** How long a request waits for a sink before answering 503. Default 3000 ms. */
   sinkTimeoutMs?: number;
+  /**
+   * Rebuilds the latest cache from the history (e.g. createLatestRepair), run when a read finds the cache empty
+   * or missing a pair the history knows; a request waits for it at most `sinkTimeoutMs`. Default: misses are
+   * answered as they are.
+   */
+  repair?: () => Promise<unknown>;
   /** Interval of the live stream's heartbeat, which also refreshes the health panel. Default 15000 ms. */
   heartbeatMs?: number;
   /** Most live streams open at once; more are answered 503. Default 100. */
@@ -56,8 +63,11 @@ export interface StatusDeps {
 
 /** {@link StatusDeps} with defaults applied and sinks guarded (bounded in time, one error type). */
 export interface StatusContext {
+  /** With misses repaired when {@link StatusDeps.repair} is given. */
   cache: CacheReader;
   history: HistoryReader;
+  /** Runs {@link StatusDeps.repair}, waiting at most the sink timeout; never throws; a no-op without it. */
+  repairLatest: () => Promise<void>;
   health: () => PipelineHealth;
   fetchIntervalMs: number;
   now: () => number;
@@ -70,9 +80,13 @@ export interface StatusContext {
 /** Applies the defaults of {@link StatusDeps}. */
 export function resolveDeps(deps: StatusDeps): StatusContext {
   const timeoutMs = deps.sinkTimeoutMs ?? DEFAULT_SINK_TIMEOUT_MS;
+  const cache = guardCache(deps.cache, timeoutMs);
+  const history = guardHistory(deps.history, timeoutMs);
+  const repairLatest = deps.repair ? boundedRepair(deps.repair, timeoutMs) : async () => {};
   return {
-    cache: guardCache(deps.cache, timeoutMs),
-    history: guardHistory(deps.history, timeoutMs),
+    cache: deps.repair ? repairOnMiss(cache, history, repairLatest) : cache,
+    history,
+    repairLatest,
     health: deps.health,
     fetchIntervalMs: deps.fetchIntervalMs,
     now: deps.now ?? Date.now,

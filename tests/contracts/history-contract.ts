@@ -79,6 +79,41 @@ export function historyContract(name: string, create: () => Promise<HistoryUnder
       expect(await subject.store.recent(asset, "jpy")).toEqual([]);
     });
 
+    test("gives the newest tick of every pair, whole, sorted by asset then currency", async () => {
+      const [first, second] = [`${asset}a`, `${asset}b`];
+      const tick = (other: string, currency: string, minute: number) =>
+        makeTick({ asset: other, currency, price: 100 + minute }, minute);
+      // Out of order within the batch: the store, not the arrival order, decides which tick is newest.
+      await subject.store.upsert([
+        tick(first, "usd", 5),
+        tick(first, "usd", 9),
+        tick(first, "usd", 7),
+        tick(first, "eur", 3),
+        tick(second, "usd", 1),
+        tick(second, "gbp", 4),
+      ]);
+      const mine = (await subject.store.latest()).filter((t) => t.asset.startsWith(asset));
+      expect(mine).toEqual([
+        at(0, 5, "eur"),
+        { ...at(30, 0.000000123456789), marketCap: null, volume24h: 0, change24hPct: -12.3456789 },
+        tick(first, "eur", 3),
+        tick(first, "usd", 9),
+        tick(second, "gbp", 4),
+        tick(second, "usd", 1),
+      ]);
+    });
+
+    test("keeps the newest tick of a pair when an older one is replayed or arrives late", async () => {
+      const pair = `${asset}a`;
+      // A replay of a stored identity with another price, then a tick older than the newest but never seen.
+      await subject.store.upsert([
+        makeTick({ asset: pair, price: 1 }, 9),
+        makeTick({ asset: pair, price: 2 }, 8),
+      ]);
+      const newest = (await subject.store.latest()).find((t) => t.asset === pair && t.currency === "usd");
+      expect(newest).toEqual(makeTick({ asset: pair, currency: "usd", price: 109 }, 9));
+    });
+
     test("computes OHLC candles on UTC boundaries", async () => {
       const candles = await subject.store.candles({ asset, currency: "usd", interval: "5m" });
       expect(candles).toEqual([

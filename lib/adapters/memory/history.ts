@@ -1,7 +1,8 @@
 import { candlesOf, inRange, rangeLimit } from "../../candles.ts";
-import type { HistoryStore } from "../../ports.ts";
+import { type HistoryStore, LATEST_MAX_PAIRS } from "../../ports.ts";
 import type { Tick } from "../../tick.ts";
 import { tickIdentity, tickTime } from "../../tick.ts";
+import { newestPerPair } from "../redis/latest-script.ts";
 
 /**
  * History store in process memory, idempotent on the tick identity like the real ones; for unit tests.
@@ -37,6 +38,13 @@ export function createMemoryHistory(): HistoryStore & { rows: Map<string, Tick> 
         [...rows.values()].filter((tick) => inRange(tick, query)),
         query.interval,
       );
+    },
+    async latest() {
+      // Code-unit order, as SQLite's binary collation sorts.
+      const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      return newestPerPair([...rows.values()])
+        .sort((a, b) => text(a.asset, b.asset) || text(a.currency, b.currency))
+        .slice(0, LATEST_MAX_PAIRS);
     },
     async ping() {},
     async close() {},

@@ -1,7 +1,7 @@
 import { SQL } from "bun";
 import { rangeLimit } from "../../candles.ts";
 import { failureOptions, SinkError } from "../../errors.ts";
-import { CANDLE_INTERVALS, type HistoryStore } from "../../ports.ts";
+import { CANDLE_INTERVALS, type HistoryStore, LATEST_MAX_PAIRS } from "../../ports.ts";
 import { withTimeout } from "../../retry.ts";
 import { TICK_VERSION, type Tick } from "../../tick.ts";
 import { classifyPostgresError } from "./failures.ts";
@@ -149,6 +149,30 @@ export function createPostgresHistory(
         }));
       } catch (cause) {
         throw sinkError("candles from price_history", cause);
+      }
+    },
+    async latest() {
+      try {
+        // A skip scan: each step is one backward descent of the primary key (asset, currency,
+        // source_updated_at) to the newest row of the pair below the last one found, so the cost is one index
+        // lookup per pair however long the history grows. `select distinct on (asset, currency)` gives the
+        // same rows but reads every row of the table to do it.
+        const rows: PriceHistoryRow[] = await sql`
+          with recursive newest as (
+            (select * from price_history
+             order by asset desc, currency desc, source_updated_at desc limit 1)
+            union all
+            select below.* from newest
+            cross join lateral (
+              select * from price_history h
+              where (h.asset, h.currency) < (newest.asset, newest.currency)
+              order by h.asset desc, h.currency desc, h.source_updated_at desc limit 1
+            ) below
+          )
+          select * from (select * from newest limit ${LATEST_MAX_PAIRS}) found order by asset, currency`;
+        return rows.map(rowToTick);
+      } catch (cause) {
+        throw sinkError("select latest from price_history", cause);
       }
     },
     async ping() {

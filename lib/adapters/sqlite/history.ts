@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { rangeLimit } from "../../candles.ts";
 import { failureOptions, SinkError } from "../../errors.ts";
-import { CANDLE_INTERVALS, type Candle, type HistoryStore } from "../../ports.ts";
+import { CANDLE_INTERVALS, type Candle, type HistoryStore, LATEST_MAX_PAIRS } from "../../ports.ts";
 import { TICK_VERSION, type Tick } from "../../tick.ts";
 import { classifySqliteError } from "./failures.ts";
 
@@ -168,6 +168,14 @@ export function createSqliteHistory(path: string): HistoryStore & { db: Database
      )
      group by bucket order by bucket`,
   );
+  // SQLite takes the bare columns of a max() query from the row that holds the max, so each group gives its
+  // newest tick whole. The table is stored in primary-key order, so the groups stream without a sort, but
+  // every row is read once: fine for a single-process file, and the repair that calls it is rare.
+  const latest = db.prepare<SqliteRow, [{ limit: number }]>(
+    `select asset, currency, price, market_cap, volume_24h, change_24h_pct, source,
+            max(source_updated_at) as source_updated_at, fetched_at
+     from price_history group by asset, currency order by asset, currency limit $limit`,
+  );
   const ping = db.prepare("select 1 from price_history limit 1");
 
   const window = (query: { from?: Date; to?: Date }) => ({
@@ -212,6 +220,13 @@ export function createSqliteHistory(path: string): HistoryStore & { db: Database
         throw fail("candles from price_history", cause);
       }
     },
+    async latest() {
+      try {
+        return latest.all({ limit: LATEST_MAX_PAIRS }).map(rowToTick);
+      } catch (cause) {
+        throw fail("select latest from price_history", cause);
+      }
+    },
     async ping() {
       try {
         ping.get();
@@ -222,7 +237,7 @@ export function createSqliteHistory(path: string): HistoryStore & { db: Database
     async close() {
       if (closed) return;
       closed = true;
-      for (const statement of [insert, recent, range, candles, ping]) statement.finalize();
+      for (const statement of [insert, recent, range, candles, latest, ping]) statement.finalize();
       // The last connection to close checkpoints the WAL into the main file and removes the -wal file.
       db.close();
     },

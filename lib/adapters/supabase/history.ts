@@ -1,7 +1,7 @@
 import { createClient, PostgrestError, type SupabaseClient } from "@supabase/supabase-js";
 import { candlesOf, RANGE_LIMIT, rangeLimit } from "../../candles.ts";
 import { excerpt, failureOptions, SinkError } from "../../errors.ts";
-import type { HistoryStore, RangeQuery } from "../../ports.ts";
+import { type HistoryStore, LATEST_MAX_PAIRS, type RangeQuery } from "../../ports.ts";
 import type { Tick } from "../../tick.ts";
 import { type PriceHistoryRow, rowToTick, tickToRow } from "../postgres/history.ts";
 import { classifySupabase } from "./failures.ts";
@@ -58,7 +58,11 @@ function connect(url: string, key: string, options: SupabaseHistoryOptions): Sup
  * upsert sends `Prefer: resolution=ignore-duplicates` and counts the rows PostgREST returns, which are only the
  * inserted ones. PostgREST cannot group, so candles fold the window's ticks here with candlesOf, bounded to the
  * 10,000 most recent ticks of the window (10 requests); when that bound cuts the window, the oldest candle,
- * which may be partial, is left out. Every failure becomes a SinkError with a hint; keys never appear in it.
+ * which may be partial, is left out. PostgREST has no DISTINCT ON either, so latest walks the pairs one request
+ * at a time down the primary key (see newestBelow): 1 + pairs + assets requests in a row, each one index
+ * lookup however long the history, e.g. 10 round trips for 3 assets in 2 currencies; the time grows with the
+ * pairs, so a history of thousands of pairs would take minutes (a migration-defined RPC would take one).
+ * Every failure becomes a SinkError with a hint; keys never appear in it.
  * @example const history = createSupabaseHistory({ url: config.supabase.url, key: assertWriteKey(config.supabase) });
  */
 export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryStore {
@@ -110,6 +114,28 @@ export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryS
     return ticks;
   }
 
+  /**
+   * The newest row of the last pair before `below` in primary-key order (asset, then currency), or of the last
+   * pair of all when `below` is null; null when there is none. PostgREST cannot send the row comparison
+   * `(asset, currency) < (a, c)`, and its `or=` form would make Postgres filter rather than seek, so the
+   * step is split in two seeks: another currency of the same asset (`asset = a and currency < c`), else the
+   * last pair of an earlier asset (`asset < a`). Either one is a backward scan of the primary key that stops
+   * at its first row.
+   */
+  async function newestBelow(below: { asset: string; currency?: string } | null): Promise<JsonRow | null> {
+    let request = reader.from(TABLE).select(COLUMNS);
+    if (below?.currency !== undefined)
+      request = request.eq("asset", below.asset).lt("currency", below.currency);
+    else if (below) request = request.lt("asset", below.asset);
+    const result = await request
+      .order("asset", { ascending: false })
+      .order("currency", { ascending: false })
+      .order("source_updated_at", { ascending: false })
+      .limit(1);
+    if (result.error) throw failure(`select latest from ${TABLE}`, result, false);
+    return ((result.data ?? []) as unknown as JsonRow[])[0] ?? null;
+  }
+
   return {
     async upsert(ticks) {
       let inserted = 0;
@@ -139,6 +165,16 @@ export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryS
       const ticks = await newest(query, RANGE_LIMIT.max);
       const candles = candlesOf(ticks, query.interval);
       return ticks.length >= RANGE_LIMIT.max ? candles.slice(1) : candles;
+    },
+    async latest() {
+      const found: Tick[] = [];
+      let row = await newestBelow(null);
+      while (row && found.length < LATEST_MAX_PAIRS) {
+        found.push(rowToTick(row));
+        const { asset, currency } = row;
+        row = (await newestBelow({ asset, currency })) ?? (await newestBelow({ asset }));
+      }
+      return found.reverse();
     },
     async ping() {
       // A GET, not `select(..., { head: true })`: supabase-js reads a HEAD's body-less 404 as success, so a

@@ -7,6 +7,21 @@ export const TICK_VERSION = 1;
 export const TICK_SCHEMA = `belly.tick.v${TICK_VERSION}`;
 /** Headers set on every tick message. */
 export const TICK_HEADERS = { "content-type": "application/json", schema: TICK_SCHEMA } as const;
+/** `schema` header values this consumer reads; a message naming another schema is dead-lettered. */
+export const KNOWN_TICK_SCHEMAS: readonly string[] = [TICK_SCHEMA];
+
+/**
+ * How far a tick's sourceUpdatedAt may lie ahead of the clock that checks it: 120 s. CoinGecko's
+ * last_updated_at trails real time by its cache interval (up to a minute), so a genuine tick is never in the
+ * future; what can put it ahead is clock error between CoinGecko's servers, the producer's host and the
+ * consumer's host (NTP keeps them within a second; a VM resumed from suspend or a host without NTP drifts
+ * tens of seconds). Two minutes absorbs that and still rejects the ticks minutes or hours ahead that would
+ * otherwise stay the latest price until real time caught up with them.
+ */
+export const MAX_CLOCK_SKEW_MS = 120_000;
+/** Earliest plausible sourceUpdatedAt: 2009-01-03, the day of Bitcoin's genesis block; CoinGecko has nothing earlier. */
+export const EARLIEST_SOURCE_TIME = "2009-01-03T00:00:00.000Z";
+const EARLIEST_SOURCE_MS = Date.parse(EARLIEST_SOURCE_TIME);
 
 const id = z
   .string()
@@ -67,14 +82,39 @@ export function parseTick(value: unknown): Tick {
   throw new InvalidTickError(excerpt(reason));
 }
 
-/** Validates a value as a tick, or returns the short reason it is not one (a source skips such a pair). */
+/**
+ * Why a tick's sourceUpdatedAt is implausible, or undefined when it lies between {@link EARLIEST_SOURCE_TIME}
+ * and `nowMs` plus {@link MAX_CLOCK_SKEW_MS}; `clock` names the clock `nowMs` comes from, for the reason.
+ * @example sourceTimeProblem({ sourceUpdatedAt: "9999-01-01T00:00:00Z" }, Date.now(), "the consumer's clock")
+ * // "sourceUpdatedAt 9999-01-01T00:00:00Z is in the future (more than 120 s ahead of the consumer's clock)"
+ */
+export function sourceTimeProblem(
+  tick: Pick<Tick, "sourceUpdatedAt">,
+  nowMs: number,
+  clock: string,
+): string | undefined {
+  const at = Date.parse(tick.sourceUpdatedAt);
+  if (at > nowMs + MAX_CLOCK_SKEW_MS)
+    return `sourceUpdatedAt ${tick.sourceUpdatedAt} is in the future (more than ${MAX_CLOCK_SKEW_MS / 1000} s ahead of ${clock})`;
+  if (at < EARLIEST_SOURCE_MS)
+    return `sourceUpdatedAt ${tick.sourceUpdatedAt} is before ${EARLIEST_SOURCE_TIME.slice(0, 10)}, earlier than any price`;
+  return undefined;
+}
+
+/**
+ * Validates a value as a tick, or returns the short reason it is not one (a source skips such a pair). Its
+ * sourceUpdatedAt must also be plausible against the tick's own fetchedAt, which a source sets from its clock
+ * at the fetch, so the producer never publishes a tick the consumer would dead-letter for its time.
+ */
 export function tickOrReason(value: unknown): Tick | string {
+  let tick: Tick;
   try {
-    return parseTick(value);
+    tick = parseTick(value);
   } catch (error) {
     if (error instanceof InvalidTickError) return error.reason;
     throw error;
   }
+  return sourceTimeProblem(tick, Date.parse(tick.fetchedAt), `fetchedAt ${tick.fetchedAt}`) ?? tick;
 }
 
 /** Encodes a tick as the JSON message value. */
@@ -94,4 +134,38 @@ export function decodeTick(value: Buffer | string | null | undefined): Tick {
     throw new InvalidTickError(`not JSON: ${excerpt(text, 80)}`, { cause });
   }
   return parseTick(json);
+}
+
+/** The parts of a bus message {@link decodeTickMessage} reads (a BusMessage fits). */
+export interface TickMessage {
+  key: string | null;
+  value: Buffer | string | null | undefined;
+  headers: Record<string, string>;
+}
+
+/**
+ * Decodes a message read from the bus and checks what the value alone cannot say, throwing
+ * {@link InvalidTickError} with the reason: a `schema` header, when present, must be one of
+ * {@link KNOWN_TICK_SCHEMAS}; the value must be a valid tick; its sourceUpdatedAt must be plausible against
+ * `nowMs`, the consumer's clock (see {@link sourceTimeProblem}); and the key must be the tick's pair.
+ * A null key is accepted: our producer always keys by pair, and a tick from a producer that sets no key is
+ * still a correct price (the cache orders by source time, not by partition), so only a key naming another
+ * pair, which files the tick in the wrong partition and says its producer is broken, is refused.
+ * @example decodeTickMessage(message, Date.now())
+ */
+export function decodeTickMessage(message: TickMessage, nowMs: number): Tick {
+  const schema = message.headers.schema;
+  // Checked first: a message of another schema fails v1 validation too, with a reason that hides why.
+  if (schema !== undefined && !KNOWN_TICK_SCHEMAS.includes(schema))
+    throw new InvalidTickError(
+      `schema header ${excerpt(schema, 80)} is not one this consumer reads (${KNOWN_TICK_SCHEMAS.join(", ")})`,
+    );
+  const tick = decodeTick(message.value);
+  const timeProblem = sourceTimeProblem(tick, nowMs, "the consumer's clock");
+  if (timeProblem) throw new InvalidTickError(timeProblem);
+  if (message.key !== null && message.key !== tickKey(tick))
+    throw new InvalidTickError(
+      `key ${excerpt(message.key, 80)} does not match the tick's pair ${tickKey(tick)}`,
+    );
+  return tick;
 }

@@ -36,7 +36,7 @@ function failing<T extends HistoryStore | LatestCache>(
   };
 }
 
-function setup(overrides: { history?: HistoryStore; cache?: LatestCache } = {}) {
+function setup(overrides: { history?: HistoryStore; cache?: LatestCache; now?: () => number } = {}) {
   const history = createMemoryHistory();
   const cache = createMemoryCache();
   const deadLetters = memoryDeadLetters();
@@ -53,6 +53,7 @@ function setup(overrides: { history?: HistoryStore; cache?: LatestCache } = {}) 
       sleeps.push(ms);
     },
     backoff: { random: () => 0.5 },
+    now: overrides.now,
   });
   const ctx: BatchContext = { signal: new AbortController().signal, heartbeat: async () => {} };
   return { history, cache, deadLetters, metrics, sleeps, process, ctx };
@@ -97,6 +98,54 @@ describe("consumer batch", () => {
     expect(deadLetters.sent[0]?.reason).toMatch(/not JSON/);
     expect(deadLetters.sent[1]?.reason).toMatch(/price/);
     expect(metrics.deadLettered).toBe(2);
+  });
+
+  test("drops a tick dated in the future into the DLQ with its reason, so it never becomes the latest price", async () => {
+    // The consumer's clock reads 18:10, five minutes after the newest genuine tick.
+    const { cache, history, deadLetters, process, ctx } = setup({
+      now: () => Date.parse("2026-11-26T18:10:00.000Z"),
+    });
+    const future = (iso: string) => makeTick({ price: 1_000, sourceUpdatedAt: iso });
+    const outcome = await process(
+      asMessages([
+        makeTick({}, 5),
+        future("9999-12-31T00:00:00.000Z"),
+        future("2026-11-26T18:15:00.000Z"),
+        future("2026-11-26T20:10:00.000Z"),
+        future("2026-11-26T18:11:00.000Z"),
+      ]),
+      ctx,
+    );
+    expect(outcome).toMatchObject({ valid: 2, invalid: 3, inserted: 2 });
+    expect(deadLetters.sent.map((item) => item.message.offset)).toEqual(["1", "2", "3"]);
+    expect(deadLetters.sent[0]?.reason).toBe(
+      "sourceUpdatedAt 9999-12-31T00:00:00.000Z is in the future (more than 120 s ahead of the consumer's clock)",
+    );
+    expect(history.rows.size).toBe(2);
+    // One minute ahead is within the clock skew, so it is stored; the year 9999 one is not.
+    expect((await cache.get("beldex", "usd"))?.sourceUpdatedAt).toBe("2026-11-26T18:11:00.000Z");
+  });
+
+  test("drops a tick whose key names another pair or whose schema header is unknown, and keeps a keyless one", async () => {
+    const { history, deadLetters, process, ctx } = setup();
+    // The producer keys by pair and sets the schema header; the 2nd and 3rd message break one rule each.
+    const patches: Partial<BusMessage>[] = [
+      {},
+      { key: "bitcoin:usd" },
+      { headers: { schema: "belly.tick.v9" } },
+      { key: null },
+    ];
+    const messages = asMessages([1, 2, 3, 4].map((minute) => makeTick({}, minute))).map((m, i) => ({
+      ...m,
+      ...patches[i],
+    }));
+    const outcome = await process(messages, ctx);
+    expect(outcome).toMatchObject({ valid: 2, invalid: 2, inserted: 2 });
+    expect(history.rows.size).toBe(2);
+    expect(deadLetters.sent.map((item) => item.reason)).toEqual([
+      "key bitcoin:usd does not match the tick's pair beldex:usd",
+      "schema header belly.tick.v9 is not one this consumer reads (belly.tick.v1)",
+    ]);
   });
 
   test("retries a failing history with growing backoff and returns only once it is written", async () => {

@@ -2,7 +2,7 @@ import { describeError, InvalidTickError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { BatchContext, BusMessage, DeadLetters, HistoryStore, LatestCache } from "../ports.ts";
 import { type BackoffOptions, backoffDelay, sleep as defaultSleep, retry } from "../retry.ts";
-import { decodeTick, type Tick, tickTime } from "../tick.ts";
+import { decodeTickMessage, type Tick, tickTime } from "../tick.ts";
 import type { ConsumerMetrics } from "./metrics.ts";
 
 /** What the batch processor needs: the two sinks, the dead-letter topic, a logger and counters. */
@@ -15,6 +15,7 @@ export interface ConsumeDeps {
   /** Backoff between sink retries. Default: base 500 ms, cap 30 s. */
   backoff?: BackoffOptions;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Clock in epoch ms for batch durations and for refusing ticks dated in the future. Default Date.now. */
   now?: () => number;
   /** Called with the batch's valid ticks once both sinks hold them (live updates of the status page). */
   onWritten?: (ticks: Tick[]) => void;
@@ -31,6 +32,8 @@ export interface BatchOutcome {
 
 /**
  * Builds the consumer's batch step: validate -> dead-letter the invalid -> history upsert -> latest cache.
+ * Invalid means: not a v1 tick, an unknown `schema` header, a key naming another pair, or a sourceUpdatedAt
+ * outside the plausible window against `now` (see decodeTickMessage).
  * It returns only when every write succeeded, so the caller commits after it; a sink failure is retried with
  * backoff (heartbeating meanwhile) until it succeeds or the signal aborts, which throws StoppedError and
  * leaves the batch uncommitted.
@@ -78,7 +81,7 @@ export function createBatchProcessor(deps: ConsumeDeps) {
     const rejected: { message: BusMessage; reason: string }[] = [];
     for (const message of messages) {
       try {
-        ticks.push(decodeTick(message.value));
+        ticks.push(decodeTickMessage(message, started));
       } catch (error) {
         if (!(error instanceof InvalidTickError)) throw error;
         rejected.push({ message, reason: error.reason });

@@ -1,5 +1,12 @@
 import { readFileSync } from "node:fs";
-import { Kafka, type KafkaConfig as KafkaJsConfig, logLevel, type SASLOptions } from "kafkajs";
+import {
+  ConfigResourceTypes,
+  ConfigSource,
+  Kafka,
+  type KafkaConfig as KafkaJsConfig,
+  logLevel,
+  type SASLOptions,
+} from "kafkajs";
 import { BusError, excerpt } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { explainKafkaError, hasKafkaErrorType } from "./failures.ts";
@@ -46,9 +53,19 @@ export function createKafka(config: KafkaSettings, log: Logger): Kafka {
   return new Kafka(options);
 }
 
+/** Topic config bounding a record batch, and so the largest message, the topic accepts. */
+const MAX_MESSAGE_BYTES = "max.message.bytes";
+/** Room a dead letter needs beyond the message it carries (dlq-* headers, record framing): 64 KiB. */
+const DLQ_HEADROOM_BYTES = 64 * 1024;
+
+type Admin = ReturnType<Kafka["admin"]>;
+
 /**
  * Creates the topic and its dead-letter topic when they are missing (Redpanda Cloud may not auto-create them).
- * Without permission to create, it asks the user to create them.
+ * Without permission to create, it asks the user to create them. The DLQ must take any message the topic
+ * takes, so it is created with the topic's `max.message.bytes` plus 64 KiB for the dead-letter headers, and an
+ * existing DLQ with less is raised; when that is not allowed it logs a warning naming the fix (meanwhile the
+ * publisher sends such poison as an envelope). Failing to read or change the limits never fails the start.
  */
 export async function ensureTopics(kafka: Kafka, config: KafkaSettings, log: Logger): Promise<void> {
   const admin = kafka.admin();
@@ -56,20 +73,107 @@ export async function ensureTopics(kafka: Kafka, config: KafkaSettings, log: Log
     await admin.connect();
     const existing = new Set(await admin.listTopics());
     const missing = [config.topic, config.dlqTopic].filter((topic) => !existing.has(topic));
-    if (missing.length === 0) return;
-    try {
-      await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
-      log.info("created topics", { topics: missing });
-    } catch (error) {
-      if (hasKafkaErrorType(error, "TOPIC_ALREADY_EXISTS")) return;
-      throw new BusError(`topics ${missing.join(", ")} are missing and could not be created`, {
-        cause: error,
-        hint: `create ${missing.join(" and ")} in your Kafka console, or grant CREATE`,
-      });
-    }
+    const create = async (topic: string, configEntries?: { name: string; value: string }[]) => {
+      try {
+        await admin.createTopics({ topics: [{ topic, configEntries }], waitForLeaders: true });
+        log.info("created topics", { topics: [topic], ...(configEntries ? { config: configEntries } : {}) });
+        return true;
+      } catch (error) {
+        if (hasKafkaErrorType(error, "TOPIC_ALREADY_EXISTS")) return false;
+        throw new BusError(`topics ${missing.join(", ")} are missing and could not be created`, {
+          cause: error,
+          hint: `create ${missing.join(" and ")} in your Kafka console, or grant CREATE`,
+        });
+      }
+    };
+    // The topic first, so that its limit can be read and given to a DLQ created after it.
+    if (!existing.has(config.topic)) await create(config.topic);
+    const sourceLimit = (await topicConfigs(admin, config.topic, log))?.get(MAX_MESSAGE_BYTES);
+    const wanted = sourceLimit === undefined ? undefined : Number(sourceLimit) + DLQ_HEADROOM_BYTES;
+    const dlqConfig =
+      wanted !== undefined && Number.isSafeInteger(wanted)
+        ? [{ name: MAX_MESSAGE_BYTES, value: String(wanted) }]
+        : undefined;
+    // A DLQ someone else created meanwhile is checked like one that existed before.
+    if (!existing.has(config.dlqTopic) && (await create(config.dlqTopic, dlqConfig))) return;
+    if (wanted !== undefined && dlqConfig) await raiseDlqLimit(admin, config, wanted, log);
   } catch (error) {
     throw explainKafkaError(error, config, "check topics");
   } finally {
     await admin.disconnect().catch(() => {});
+  }
+}
+
+/**
+ * The topic's own config overrides plus `max.message.bytes` whatever its source, by name; undefined (after a
+ * warning) when the broker does not say, e.g. without DESCRIBE_CONFIGS on the topic.
+ */
+async function topicConfigs(
+  admin: Admin,
+  topic: string,
+  log: Logger,
+): Promise<Map<string, string> | undefined> {
+  try {
+    const { resources } = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+      includeSynonyms: false,
+    });
+    const resource = resources.find((r) => r.resourceName === topic);
+    if (resource?.errorCode !== 0)
+      throw new Error(resource?.errorMessage || `no configs returned for ${topic}`);
+    const configs = new Map<string, string>();
+    for (const entry of resource.configEntries)
+      if (entry.configName === MAX_MESSAGE_BYTES || entry.configSource === ConfigSource.TOPIC_CONFIG)
+        if (entry.configValue !== null && !entry.isSensitive)
+          configs.set(entry.configName, entry.configValue);
+    return configs;
+  } catch (error) {
+    log.warn(
+      "cannot read a topic's config; the DLQ may refuse large poison, which then goes as an envelope",
+      {
+        topic,
+        error: excerpt(error instanceof Error ? error.message : String(error)),
+        fix: `grant DESCRIBE_CONFIGS on topic ${topic}`,
+      },
+    );
+    return undefined;
+  }
+}
+
+/** Raises the DLQ's `max.message.bytes` to `wanted` when it is lower, or warns with the fix when not allowed. */
+async function raiseDlqLimit(
+  admin: Admin,
+  config: KafkaSettings,
+  wanted: number,
+  log: Logger,
+): Promise<void> {
+  const topic = config.dlqTopic;
+  const configs = await topicConfigs(admin, topic, log);
+  const current = Number(configs?.get(MAX_MESSAGE_BYTES));
+  if (!configs || !Number.isFinite(current) || current >= wanted) return;
+  try {
+    // AlterConfigs (the only form kafkajs speaks) replaces every override of the topic: send the others back
+    // unchanged, or raising one limit would reset, say, the DLQ's retention to the broker default.
+    const overrides = new Map(configs);
+    overrides.set(MAX_MESSAGE_BYTES, String(wanted));
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configEntries: [...overrides].map(([name, value]) => ({ name, value })),
+        },
+      ],
+    });
+    log.info("raised the DLQ's max.message.bytes above its topic's", { topic, from: current, to: wanted });
+  } catch (error) {
+    log.warn("the DLQ takes smaller messages than its topic; larger poison goes to it as an envelope", {
+      topic,
+      maxMessageBytes: current,
+      topicMaxMessageBytes: wanted - DLQ_HEADROOM_BYTES,
+      error: excerpt(error instanceof Error ? error.message : String(error)),
+      fix: `set max.message.bytes=${wanted} on topic ${topic} (kafka-configs.sh --alter --entity-type topics --entity-name ${topic} --add-config max.message.bytes=${wanted}, or rpk topic alter-config ${topic} --set max.message.bytes=${wanted}), or grant ALTER_CONFIGS on it`,
+    });
   }
 }

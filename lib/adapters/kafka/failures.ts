@@ -125,3 +125,12 @@ export function explainKafkaError(error: unknown, config: KafkaSettings, doing: 
     retriable: failure?.retriable,
   });
 }
+
+/**
+ * Whether the broker refused a produce because a message or batch exceeds the topic's `max.message.bytes`
+ * (MESSAGE_TOO_LARGE, Java's RecordTooLargeException) or the segment size (RECORD_LIST_TOO_LARGE); sending
+ * the same again fails again, so the caller sends less instead.
+ */
+export function isTooLargeForTopic(error: unknown): boolean {
+  return hasKafkaErrorType(error, "MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE");
+}

@@ -1,9 +1,37 @@
-import { CompressionTypes, type Kafka } from "kafkajs";
-import { deadLetterHeaders } from "../../dead-letters.ts";
+import { CompressionTypes, type Kafka, type Producer } from "kafkajs";
+import {
+  type DeadLetterRecord,
+  deadLetterBatches,
+  deadLetterBytes,
+  deadLetterEnvelope,
+  deadLetterRecord,
+} from "../../dead-letters.ts";
 import type { BusMessage, DeadLetters, TickPublisher } from "../../ports.ts";
 import { encodeTick, TICK_HEADERS, tickKey } from "../../tick.ts";
-import { explainKafkaError } from "./failures.ts";
+import { explainKafkaError, isTooLargeForTopic } from "./failures.ts";
 import type { KafkaSettings } from "./settings.ts";
+
+/**
+ * Most bytes of dead letters sent in one request: 512 KiB, well under the broker's default max.message.bytes
+ * (1 MiB), which limits a whole record batch, so ordinary poison goes in one request without a refusal.
+ */
+const DLQ_BATCH_BYTES = 512 * 1024;
+/**
+ * Largest dead letter sent whole: 8 MiB. Larger poison goes as its envelope at once (its full copy stays in
+ * the source topic): a dead letter that size is no more use to a reader than its first KiB, and every DLQ
+ * request stays far below the brokers' 100 MiB request cap, past which the broker drops the connection, which
+ * looks like an outage and would be retried without end.
+ */
+const DLQ_WHOLE_MAX_BYTES = 8 * 1024 * 1024;
+
+/** One dead letter on its way: the record to send, and what it was made from in case it must be enveloped. */
+interface Letter {
+  message: BusMessage;
+  reason: string;
+  record: DeadLetterRecord;
+  bytes: number;
+  enveloped: boolean;
+}
 
 /**
  * Publishes ticks with kafkajs' idempotent producer and acks from all in-sync replicas, keyed by pair.
@@ -45,15 +73,7 @@ export async function createKafkaPublisher(
     async send(items: { message: BusMessage; reason: string }[]) {
       if (items.length === 0) return;
       try {
-        await producer.send({
-          topic: config.dlqTopic,
-          acks: -1,
-          messages: items.map(({ message, reason }) => ({
-            key: message.key,
-            value: message.value,
-            headers: deadLetterHeaders(message, reason),
-          })),
-        });
+        await sendDeadLetters(producer, config.dlqTopic, items);
       } catch (error) {
         throw explainKafkaError(error, config, `send to ${config.dlqTopic}`);
       }
@@ -62,4 +82,54 @@ export async function createKafkaPublisher(
       await producer.disconnect();
     },
   };
+}
+
+/**
+ * Sends dead letters to `topic` in order, in batches of at most DLQ_BATCH_BYTES; a batch the topic refuses
+ * as too large is sent again one letter at a time, and a letter refused alone goes as its envelope. A poison
+ * message of any size must end up in the DLQ, or the batch holding it is never committed and the consumer
+ * stops on it for good. A retry of the whole send after a later failure may repeat the letters sent before
+ * it, which a DLQ read by people tolerates (it was at-least-once already).
+ */
+async function sendDeadLetters(
+  producer: Producer,
+  topic: string,
+  items: { message: BusMessage; reason: string }[],
+): Promise<void> {
+  const produce = (records: DeadLetterRecord[]) => producer.send({ topic, acks: -1, messages: records });
+  const envelope = (letter: Letter, why: string): Letter => {
+    const record = deadLetterEnvelope(letter.message, letter.reason, why);
+    return { ...letter, record, bytes: deadLetterBytes(record), enveloped: true };
+  };
+  const sendAlone = async (letter: Letter): Promise<void> => {
+    try {
+      await produce([letter.record]);
+    } catch (error) {
+      if (letter.enveloped || !isTooLargeForTopic(error)) throw error;
+      const why = `${topic} refused the ${letter.bytes}-byte dead letter as too large; raise its max.message.bytes to keep such messages whole`;
+      await produce([envelope(letter, why).record]);
+    }
+  };
+
+  const letters = items.map(({ message, reason }): Letter => {
+    const record = deadLetterRecord(message, reason);
+    const letter = { message, reason, record, bytes: deadLetterBytes(record), enveloped: false };
+    return letter.bytes > DLQ_WHOLE_MAX_BYTES
+      ? envelope(
+          letter,
+          `${letter.bytes} bytes, more than the ${DLQ_WHOLE_MAX_BYTES} a dead letter keeps whole`,
+        )
+      : letter;
+  });
+  for (const batch of deadLetterBatches(letters, DLQ_BATCH_BYTES)) {
+    if (batch.length > 1) {
+      try {
+        await produce(batch.map((letter) => letter.record));
+        continue;
+      } catch (error) {
+        if (!isTooLargeForTopic(error)) throw error;
+      }
+    }
+    for (const letter of batch) await sendAlone(letter);
+  }
 }

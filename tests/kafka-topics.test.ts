@@ -1,0 +1,161 @@
+// ensureTopics without a broker, against an admin that keeps topic configs the way Kafka does (overrides per
+// topic, defaults for the rest, AlterConfigs replacing every override): the DLQ takes what its topic takes.
+import { describe, expect, test } from "bun:test";
+import type { Kafka } from "kafkajs";
+import { ensureTopics } from "../lib/adapters/kafka/client.ts";
+import type { KafkaSettings } from "../lib/adapters/kafka/settings.ts";
+import { createLogger, silentLogger } from "../lib/log.ts";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/** Kafka's default message.max.bytes. */
+const BROKER_DEFAULT = 1_048_588;
+
+const config: KafkaSettings = {
+  brokers: ["127.0.0.1:9"],
+  topic: "belly-price",
+  dlqTopic: "belly-price.dlq",
+  group: "belly-consumer",
+  clientId: "belly-test",
+  sessionTimeoutMs: 6_000,
+  sasl: null,
+  ssl: false,
+  caFile: null,
+};
+
+/** An admin over topics with configs, as a broker keeps them: overrides per topic, the rest defaults. */
+function fakeAdmin(
+  topics: Record<string, Record<string, string>>,
+  options: { denyDescribe?: boolean; denyAlter?: boolean } = {},
+) {
+  const state = new Map(
+    Object.entries(topics).map(([name, overrides]) => [name, new Map(Object.entries(overrides))]),
+  );
+  const calls: {
+    created: { topic: string; configEntries?: { name: string; value: string }[] }[];
+    altered: unknown[];
+  } = {
+    created: [],
+    altered: [],
+  };
+  const denied = () =>
+    Object.assign(new Error("Cluster authorization failed"), { type: "TOPIC_AUTHORIZATION_FAILED" });
+  const admin = {
+    connect: async () => {},
+    disconnect: async () => {},
+    listTopics: async () => [...state.keys()],
+    createTopics: async ({
+      topics,
+    }: {
+      topics: { topic: string; configEntries?: { name: string; value: string }[] }[];
+    }) => {
+      for (const t of topics) {
+        calls.created.push(t);
+        state.set(t.topic, new Map((t.configEntries ?? []).map((e) => [e.name, e.value])));
+      }
+      return true;
+    },
+    describeConfigs: async ({ resources }: { resources: { name: string }[] }) => {
+      if (options.denyDescribe) throw denied();
+      return {
+        resources: resources.map(({ name }) => {
+          const overrides = state.get(name) ?? new Map<string, string>();
+          const entry = (configName: string, configValue: string, configSource: number) => ({
+            configName,
+            configValue,
+            configSource,
+            isDefault: configSource === 5,
+            isSensitive: false,
+            readOnly: false,
+            configSynonyms: [],
+          });
+          const configEntries = [...overrides].map(([k, v]) => entry(k, v, 1));
+          if (!overrides.has("max.message.bytes"))
+            configEntries.push(entry("max.message.bytes", String(BROKER_DEFAULT), 5));
+          configEntries.push(entry("cleanup.policy", "delete", 5));
+          return { resourceName: name, resourceType: 2, errorCode: 0, errorMessage: "", configEntries };
+        }),
+      };
+    },
+    alterConfigs: async ({
+      resources,
+    }: {
+      resources: { name: string; configEntries: { name: string; value: string }[] }[];
+    }) => {
+      if (options.denyAlter) throw denied();
+      for (const r of resources) {
+        calls.altered.push(r);
+        // Like Kafka's AlterConfigs: the entries given replace every override of the topic.
+        state.set(r.name, new Map(r.configEntries.map((e) => [e.name, e.value])));
+      }
+    },
+  };
+  const kafka = { admin: () => admin } as unknown as Kafka;
+  return { kafka, state, calls };
+}
+
+function capturedLog() {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({ sink: (line) => lines.push(JSON.parse(line)) });
+  return { log, warnings: () => lines.filter((l) => l.level === "warn") };
+}
+
+describe("ensureTopics and the DLQ's size limit", () => {
+  test("creates a missing DLQ with the topic's max.message.bytes plus room for the dead-letter headers", async () => {
+    const broker = fakeAdmin({ "belly-price": { "max.message.bytes": String(4 * MiB) } });
+    await ensureTopics(broker.kafka, config, silentLogger);
+    expect(broker.state.get("belly-price.dlq")?.get("max.message.bytes")).toBe(String(4 * MiB + 64 * KiB));
+  });
+
+  test("creates both topics when both are missing, the DLQ with the broker default plus that room", async () => {
+    const broker = fakeAdmin({});
+    await ensureTopics(broker.kafka, config, silentLogger);
+    expect(broker.calls.created.map((t) => t.topic)).toEqual(["belly-price", "belly-price.dlq"]);
+    expect(broker.state.get("belly-price.dlq")?.get("max.message.bytes")).toBe(
+      String(BROKER_DEFAULT + 64 * KiB),
+    );
+  });
+
+  test("raises an existing DLQ's smaller limit and keeps its other overrides", async () => {
+    const broker = fakeAdmin({
+      "belly-price": { "max.message.bytes": String(4 * MiB) },
+      "belly-price.dlq": { "retention.ms": "604800000" },
+    });
+    await ensureTopics(broker.kafka, config, silentLogger);
+    expect(broker.calls.created).toEqual([]);
+    expect(Object.fromEntries(broker.state.get("belly-price.dlq") ?? [])).toEqual({
+      "retention.ms": "604800000",
+      "max.message.bytes": String(4 * MiB + 64 * KiB),
+    });
+  });
+
+  test("leaves a DLQ that already takes larger messages alone", async () => {
+    const broker = fakeAdmin({
+      "belly-price": {},
+      "belly-price.dlq": { "max.message.bytes": String(8 * MiB) },
+    });
+    await ensureTopics(broker.kafka, config, silentLogger);
+    expect(broker.calls.altered).toEqual([]);
+  });
+
+  test("warns with the fix when it may not raise the DLQ's limit, and still starts", async () => {
+    const broker = fakeAdmin(
+      { "belly-price": { "max.message.bytes": String(4 * MiB) }, "belly-price.dlq": {} },
+      { denyAlter: true },
+    );
+    const { log, warnings } = capturedLog();
+    await ensureTopics(broker.kafka, config, log);
+    expect(warnings()).toHaveLength(1);
+    expect(String(warnings()[0]?.fix)).toContain(
+      `max.message.bytes=${4 * MiB + 64 * KiB} on topic belly-price.dlq`,
+    );
+  });
+
+  test("warns with the fix when it may not read topic configs, and creates the DLQ as before", async () => {
+    const broker = fakeAdmin({ "belly-price": {} }, { denyDescribe: true });
+    const { log, warnings } = capturedLog();
+    await ensureTopics(broker.kafka, config, log);
+    expect(broker.calls.created).toEqual([{ topic: "belly-price.dlq", configEntries: undefined }]);
+    expect(String(warnings()[0]?.fix)).toBe("grant DESCRIBE_CONFIGS on topic belly-price");
+  });
+});

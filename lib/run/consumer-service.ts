@@ -4,6 +4,7 @@ import { createLatestRepair, repairUntilDone } from "../pipeline/latest-repair.t
 import { createConsumerMetrics } from "../pipeline/metrics.ts";
 import type { ConsumerBus, HistoryStore, LatestCache } from "../ports.ts";
 import { createStatusApp, createTickFeed, serveStatus } from "../status/app.ts";
+import { unlessStopped } from "./process.ts";
 
 /**
  * Runs the consumer until the signal aborts or the bus fails for good: batches into history then cache,
@@ -42,7 +43,7 @@ export async function runConsumerService(deps: {
   log.info("status page", { url: `http://127.0.0.1:${server.port}/` });
   try {
     // The sinks may be down at start: that must not keep the consumer from starting, only delay the repair.
-    if (!(await repair())) void repairUntilDone(repair, { signal: repairs.signal });
+    if (!(await unlessStopped(signal, repair()))) void repairUntilDone(repair, { signal: repairs.signal });
     // A stop asked for during the repair: the listener below would never hear it.
     if (signal.aborted) return;
     const processBatch = createBatchProcessor({

@@ -5,7 +5,7 @@ import { silentLogger } from "../lib/log.ts";
 import { createBatchProcessor } from "../lib/pipeline/consume.ts";
 import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
 import type { BatchContext, BusMessage, DeadLetters, HistoryStore, LatestCache } from "../lib/ports.ts";
-import { StoppedError } from "../lib/retry.ts";
+import { type BackoffOptions, StoppedError } from "../lib/retry.ts";
 import { asMessages, makeTick } from "./support/ticks.ts";
 
 function memoryDeadLetters(): DeadLetters & { sent: { message: BusMessage; reason: string }[] } {
@@ -36,7 +36,14 @@ function failing<T extends HistoryStore | LatestCache>(
   };
 }
 
-function setup(overrides: { history?: HistoryStore; cache?: LatestCache; now?: () => number } = {}) {
+function setup(
+  overrides: {
+    history?: HistoryStore;
+    cache?: LatestCache;
+    now?: () => number;
+    backoff?: BackoffOptions;
+  } = {},
+) {
   const history = createMemoryHistory();
   const cache = createMemoryCache();
   const deadLetters = memoryDeadLetters();
@@ -52,7 +59,7 @@ function setup(overrides: { history?: HistoryStore; cache?: LatestCache; now?: (
       if (signal?.aborted) throw new StoppedError();
       sleeps.push(ms);
     },
-    backoff: { random: () => 0.5 },
+    backoff: overrides.backoff ?? { random: () => 0.5 },
     now: overrides.now,
   });
   const ctx: BatchContext = { signal: new AbortController().signal, heartbeat: async () => {} };
@@ -181,6 +188,35 @@ describe("consumer batch", () => {
     });
     await process(asMessages([makeTick()]), ctx);
     expect(writes).toEqual(["history", "history", "cache"]);
+  });
+
+  test("ends the batch uncommitted when a heartbeat fails during a sink outage, instead of retrying for ever", async () => {
+    const { process, metrics } = setup({ history: failing(createMemoryHistory(), "upsert", 1_000) });
+    const dropped = new Error("The coordinator is not aware of this member");
+    const running = process(asMessages([makeTick()]), {
+      signal: new AbortController().signal,
+      heartbeat: async () => {
+        throw dropped;
+      },
+    });
+    await expect(running).rejects.toBe(dropped);
+    expect(metrics.batches).toBe(0);
+  });
+
+  test("heartbeats at least every 3 s while it waits out a long backoff", async () => {
+    const { process, sleeps } = setup({
+      history: failing(createMemoryHistory(), "upsert", 1),
+      backoff: { baseMs: 20_000, capMs: 20_000, random: () => 0.5 },
+    });
+    let beats = 0;
+    await process(asMessages([makeTick()]), {
+      signal: new AbortController().signal,
+      heartbeat: async () => {
+        beats++;
+      },
+    });
+    expect(sleeps).toEqual([3_000, 3_000, 3_000, 1_000]);
+    expect(beats).toBe(4);
   });
 
   test("gives up without finishing when stopped during a sink outage, so the batch stays uncommitted", async () => {

@@ -126,7 +126,11 @@ describe("faults injected into a running consumer", () => {
     const last = after.at(-1) as Tick;
     await waitFor(
       "the latest price after Redis came back",
-      async () => (await latestAt("beldex")) === last.sourceUpdatedAt,
+      async () => {
+        if ((await latestAt("beldex")) === last.sourceUpdatedAt) return true;
+        // The consumer's last lines say why when the wait ends.
+        throw new Error(consumer?.lines.slice(-4).join("\n") ?? "no consumer");
+      },
       90_000,
     );
     await waitFor(

@@ -30,6 +30,9 @@ export interface BatchOutcome {
   cacheUpdated: number;
 }
 
+/** Longest wait between two heartbeats while a sink write is retried: well under any session timeout. */
+const HEARTBEAT_SLICE_MS = 3_000;
+
 /**
  * Builds the consumer's batch step: validate -> dead-letter the invalid -> history upsert -> latest cache.
  * Invalid means: not a v1 tick, an unknown `schema` header, a key naming another pair, or a sourceUpdatedAt
@@ -47,16 +50,25 @@ export function createBatchProcessor(deps: ConsumeDeps) {
   // A sink outage of any length is waited out: the batch stays uncommitted until both sinks hold it.
   async function untilWritten<T>(what: string, write: () => Promise<T>, ctx: BatchContext): Promise<T> {
     let attempts = 0;
+    // Waits in slices with a heartbeat after each, so that a long backoff never outlives the group session.
+    // A failed heartbeat (the group dropped this member) ends the batch uncommitted rather than being retried:
+    // the bus rejoins and the batch comes again.
+    const waitHeartbeating = async (ms: number, signal?: AbortSignal) => {
+      for (let left = ms; ; left -= HEARTBEAT_SLICE_MS) {
+        await sleep(Math.min(left, HEARTBEAT_SLICE_MS), signal);
+        await ctx.heartbeat();
+        if (left <= HEARTBEAT_SLICE_MS) return;
+      }
+    };
     const result = await retry(
       async (attempt) => {
         attempts = attempt;
-        if (attempt > 1) await ctx.heartbeat();
         return write();
       },
       {
         retries: Number.POSITIVE_INFINITY,
         delayFor: (_error, attempt) => backoffDelay(attempt, backoff),
-        sleep,
+        sleep: waitHeartbeating,
         signal: ctx.signal,
         onRetry: ({ error, attempt, delayMs }) => {
           deps.metrics.sinkErrors++;

@@ -13,8 +13,10 @@ const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
 };
 
 /**
- * Builds the kafkajs client from config: several brokers, SASL (PLAIN or SCRAM) and TLS with an optional CA,
- * kafkajs' own logs routed (at warn and above) into our JSON logger.
+ * Builds the kafkajs client from config: several brokers, SASL (PLAIN or SCRAM) and TLS with an optional CA.
+ * kafkajs' own log lines (it logs warnings and errors, with stack traces, on every retry) go to our JSON logger
+ * at debug, with their level in `kafkajsLevel`: each failure that matters reaches the user once, as the error
+ * {@link explainKafkaError} makes of it.
  * @example const kafka = createKafka(config.kafka, log);
  */
 export function createKafka(config: KafkaSettings, log: Logger): Kafka {
@@ -39,7 +41,10 @@ export function createKafka(config: KafkaSettings, log: Logger): Kafka {
       () =>
       ({ level, log: entry }) => {
         const { message, timestamp: _t, logger: _l, ...rest } = entry;
-        log[LEVELS[level] ?? "info"](`kafkajs: ${message}`, { kafkajs: excerpt(rest, 300) });
+        log.debug(`kafkajs: ${message}`, {
+          kafkajsLevel: LEVELS[level] ?? "info",
+          kafkajs: excerpt(rest, 300),
+        });
       },
   };
   if (sasl) options.sasl = sasl;

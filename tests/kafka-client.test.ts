@@ -1,8 +1,10 @@
-// The Kafka client's noise: kafkajs' own lines only at debug — without a broker.
+// The Kafka client's noise: kafkajs' own lines only at debug, no warning when the producer is built — all
+// without a broker.
 import { describe, expect, test } from "bun:test";
 import { createKafka } from "../lib/adapters/kafka/client.ts";
 import type { KafkaSettings } from "../lib/adapters/kafka/settings.ts";
 import { createLogger, type LogLevel } from "../lib/log.ts";
+import { startCommand } from "./support/processes.ts";
 
 const config: KafkaSettings = {
   brokers: ["127.0.0.1:1"],
@@ -48,5 +50,19 @@ describe("kafkajs' own log lines", () => {
     kafkajs.error("Failed to connect to seed broker, trying another broker from the list");
     kafkajs.warn("anything");
     expect(records).toEqual([]);
+  });
+});
+
+describe("the publisher's producer", () => {
+  test("is built without kafkajs' partitioner and idempotent-retries warnings, which the old options gave", async () => {
+    const run = startCommand([process.execPath, "run", "tests/support/producer-warnings.ts"], {});
+    expect(await run.exited).toBe(0);
+    const { ours, before } = JSON.parse(run.lines.at(-1) ?? "{}");
+    expect(ours).toEqual([]);
+    // The same capture sees both warnings for the producer options used before.
+    expect(before).toEqual([
+      expect.stringContaining("switched default partitioner"),
+      expect.stringContaining("Limiting retries for the idempotent producer"),
+    ]);
   });
 });

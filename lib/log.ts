@@ -22,7 +22,8 @@ const SECRET_KEY = /pass(word)?|secret|token|api[-_]?key|authorization|credentia
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/@\s:]+)(:[^/@\s]*)?@/gi;
 
 /**
- * Hides secrets: values under secret-looking keys, passwords inside URLs, and any configured secret string.
+ * Hides secrets: values under secret-looking keys, credentials inside URLs, and each configured secret where it
+ * stands as a value of its own (see {@link redactText}).
  * @example redact({ url: "redis://:pw@host", password: "x" }, []) // { url: "redis://***@host", password: "***" }
  */
 export function redact(value: unknown, secrets: readonly string[], key = ""): unknown {
@@ -38,10 +39,43 @@ export function redact(value: unknown, secrets: readonly string[], key = ""): un
   return value;
 }
 
-/** Removes URL credentials and every known secret from free text. */
+/** Letters, digits and `_`; `.` and `-` join two of them into one name ("belly-price", "belly-price.dlq"). */
+const WORD = String.raw`[\p{L}\p{N}_]`;
+const WORD_CHAR = new RegExp(`^${WORD}$`, "u");
+const patterns = new Map<string, RegExp>();
+
+/**
+ * Matches `secret` only as a token of its own. A secret is often also a part of ordinary names (the local
+ * stacks' password "belly" is in the topic "belly-price" and the client id "belly-stream"), and masking it
+ * there would garble every line without hiding anything. An edge of the secret that is a word character must
+ * therefore meet a boundary: start or end of text, or a character such as a space, quote, `=`, `:`, `/`, `@`
+ * or `,`; a `.` or `-` counts as a boundary only when no word character follows it ("belly." ends a sentence,
+ * "belly.dlq" is a name). An edge that is itself punctuation needs no boundary.
+ */
+function secretPattern(secret: string): RegExp {
+  let pattern = patterns.get(secret);
+  if (pattern) return pattern;
+  // Only syntax characters may be escaped in a unicode regular expression.
+  const escaped = secret.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+  const before = WORD_CHAR.test(secret.at(0) ?? "") ? `(?<!${WORD}|${WORD}[.-])` : "";
+  const after = WORD_CHAR.test(secret.at(-1) ?? "") ? `(?!${WORD}|[.-]${WORD})` : "";
+  pattern = new RegExp(`${before}${escaped}${after}`, "gu");
+  patterns.set(secret, pattern);
+  return pattern;
+}
+
+/**
+ * Removes URL credentials (`scheme://user:pass@`) and every known secret that stands as a token of its own
+ * from free text: `password=belly`, `"belly"`, `Authorization: belly` or `... for belly` hide it, while
+ * `belly-price` and `belly-stream` stay readable. Secrets shorter than 4 characters are left alone (they would
+ * match too much to be told apart from text).
+ * @example redactText("auth failed for s3cret at postgres://u:pw@h/db", ["s3cret"]) // "auth failed for *** at postgres://***@h/db"
+ */
 export function redactText(text: string, secrets: readonly string[]): string {
   let out = text.replace(URL_CREDENTIALS, "$1***@");
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join("***");
+  // Longest first: a secret that is a token of a longer one ("abcd" in "abcd:efgh") must not leave the rest.
+  const longestFirst = secrets.filter((secret) => secret.length >= 4).sort((a, b) => b.length - a.length);
+  for (const secret of longestFirst) out = out.replace(secretPattern(secret), "***");
   return out;
 }
 

@@ -28,7 +28,9 @@ function notConfigured(subject: string, variable: string): CheckGroup {
 /**
  * The secrets to mask in the report: all of them, except one that equals a user or database name the report
  * names on purpose (local stacks use belly/belly). Such a password is no secret from whoever reads the user
- * name, and masking it would garble every line that names the user.
+ * name. Redaction hides a secret only where it stands as a token of its own, so names that merely contain it
+ * ("belly-price") stay readable anyway; but `signed in as "belly" to database "belly"` holds it as whole tokens,
+ * which would still print as `"***"` without this.
  */
 export function maskedSecrets(config: Config): string[] {
   const names = new Set<string>();

@@ -55,7 +55,7 @@ const explanations = (config: KafkaSettings) =>
 type KafkaFailureKind = keyof ReturnType<typeof explanations>;
 
 const UNREACHABLE =
-  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|Connection timeout|KafkaJSConnection|closed|ECONNRESET/i;
+  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|Connection timeout|KafkaJSConnection|BrokersUnreachable|closed|ECONNRESET/i;
 
 /** A kafkajs error and its causes, outermost first (kafkajs nests them in `originalError`, others in `cause`). */
 function rootCauses(error: unknown): unknown[] {

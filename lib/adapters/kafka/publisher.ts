@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Producer } from "kafkajs";
+import { CompressionTypes, type Kafka, Partitioners, type Producer } from "kafkajs";
 import {
   type DeadLetterRecord,
   deadLetterBatches,
@@ -46,6 +46,18 @@ export async function createKafkaPublisher(
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // kafkajs 2's default (murmur2 of the key, as the Java client), named so that kafkajs does not warn about
+    // its v2 switch: each pair's key stays on the partition it lands on now.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // Unlimited retries, what kafkajs itself gives an idempotent producer (it warns about any limit, since a
+    // send it gives up on is the caller's to repeat, outside the sequence numbers that make retries safe). A
+    // publish still ends when Kafka goes away: an attempt that lost its connection reconnects through the
+    // client's own budget (createKafka: 6 connects with about 10 s of pauses in all, a TCP connect giving up
+    // after 5 s), and running out of it ends the send with a non-retriable error, so that the outbox holds the
+    // ticks: about 14 s when the broker refuses connections, about 40 s when its host is gone. A broker that
+    // stays connected and answers with retriable errors (a leader moving, too few in-sync replicas, requests
+    // timing out after requestTimeout) is tried again, at most maxRetryTime (10 s) apart, until it recovers.
+    retry: { retries: Number.MAX_SAFE_INTEGER },
   });
   try {
     await producer.connect();

@@ -11,6 +11,7 @@ import { kafkaService } from "../scripts/stack/kafka.ts";
 import { redisService } from "../scripts/stack/redis.ts";
 import { groupCaughtUp, publishRaw, testKafka } from "./support/kafka.ts";
 import { type EntryProcess, startEntry, waitFor } from "./support/processes.ts";
+import { startRelay } from "./support/relay.ts";
 import {
   createTestDatabase,
   createTestTopic,
@@ -182,6 +183,44 @@ describe("faults injected into a running consumer", () => {
     running.proc.kill("SIGTERM");
     expect(await running.exited).toBe(0);
   }, 300_000);
+
+  test("a Postgres link frozen for 30 s (packets stop, sockets stay open): the insert times out, is retried, and nothing is lost", async () => {
+    const relay = await startRelay({ host: "127.0.0.1", port: Number(new URL(db.url).port) });
+    const relayed = new URL(db.url);
+    relayed.port = String(relay.port);
+    const group = `${topic}-frozen`;
+    const frozenEnv = { ...env, DATABASE_URL: relayed.href, KAFKA_CONSUMER_GROUP: group };
+    const running = startEntry("consumer.ts", frozenEnv);
+    try {
+      await waitFor("the consumer to start", () => running.logs().some((l) => l.msg === "consumer started"));
+      // The replay of what the topic holds is all duplicates; wait until the group took it.
+      await waitFor("the replay", () => groupCaughtUp(kafka, group, topic), 60_000);
+      const base = await rowCount();
+      relay.freeze();
+      const during = ticks(25, "solana");
+      await publishRaw(kafka, topic, during);
+      await Bun.sleep(30_000);
+      expect(running.proc.exitCode).toBeNull();
+      relay.restore();
+      await waitFor(
+        "every tick of the freeze stored",
+        async () => (await rowCount()) >= base + during.length,
+        90_000,
+      );
+      await waitFor("the group to commit everything", () => groupCaughtUp(kafka, group, topic), 60_000);
+      expect(await rowCount()).toBe(base + during.length);
+      const present = await stored();
+      expect(during.filter((t) => !present.has(`solana@${t.sourceUpdatedAt}`))).toEqual([]);
+      expect(running.logs().some((l) => /no answer within/.test(String(l.error ?? "")))).toBe(true);
+      expect(relay.accepted).toBeGreaterThan(0);
+      expect(running.proc.exitCode).toBeNull();
+      running.proc.kill("SIGTERM");
+      expect(await running.exited).toBe(0);
+    } finally {
+      running.proc.kill("SIGKILL");
+      await relay.stop();
+    }
+  }, 240_000);
 
   test("SIGTERM while the group join waits: exits 0 at once, and consumes and commits nothing", async () => {
     const group = `${topic}-join`;

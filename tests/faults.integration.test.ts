@@ -69,6 +69,13 @@ async function latestAt(asset: string): Promise<string | null> {
   return raw ? (JSON.parse(raw) as Tick).sourceUpdatedAt : null;
 }
 
+/** One line per fault with its time to recover, for RELIABILITY.md. */
+function report(fault: string, sinceMs: number) {
+  process.stderr.write(
+    `[faults] ${fault}: recovered ${Math.round(performance.now() - sinceMs)} ms after the fault ended\n`,
+  );
+}
+
 function expectAllStoredOnce(sent: Tick[], present: Set<string>, count: number) {
   const missing = sent.filter((t) => !present.has(`${t.asset}@${t.sourceUpdatedAt}`));
   expect(missing).toEqual([]);
@@ -121,6 +128,7 @@ describe("faults injected into a running consumer", () => {
     await publishRaw(kafka, topic, during);
     await Bun.sleep(30_000);
     await service.up(quiet);
+    const redisBack = performance.now();
     const after = ticks(20);
     await publishRaw(kafka, topic, after);
 
@@ -139,6 +147,7 @@ describe("faults injected into a running consumer", () => {
       () => groupCaughtUp(kafka, env.KAFKA_CONSUMER_GROUP ?? "", topic),
       30_000,
     );
+    report("Redis stopped 30 s", redisBack);
     const sent = [...before, ...during, ...after];
     expectAllStoredOnce(sent, await stored(), await rowCount());
     expect(consumer.proc.exitCode).toBeNull();
@@ -153,6 +162,7 @@ describe("faults injected into a running consumer", () => {
     await Bun.sleep(35_000);
     expect(running.proc.exitCode).toBeNull();
     await service.up(quiet);
+    const kafkaBack = performance.now();
     const after = ticks(30, "bitcoin");
     await waitFor(
       "a publish to the restarted broker",
@@ -173,6 +183,7 @@ describe("faults injected into a running consumer", () => {
       () => groupCaughtUp(kafka, env.KAFKA_CONSUMER_GROUP ?? "", topic),
       60_000,
     );
+    report("Kafka stopped 35 s", kafkaBack);
     const present = await stored();
     expect(after.filter((t) => !present.has(`bitcoin@${t.sourceUpdatedAt}`))).toEqual([]);
     // A publish retried after the restart may have been written twice to Kafka; the history holds it once.
@@ -202,12 +213,14 @@ describe("faults injected into a running consumer", () => {
       await Bun.sleep(30_000);
       expect(running.proc.exitCode).toBeNull();
       relay.restore();
+      const thawed = performance.now();
       await waitFor(
         "every tick of the freeze stored",
         async () => (await rowCount()) >= base + during.length,
         90_000,
       );
       await waitFor("the group to commit everything", () => groupCaughtUp(kafka, group, topic), 60_000);
+      report("Postgres link frozen 30 s", thawed);
       expect(await rowCount()).toBe(base + during.length);
       const present = await stored();
       expect(during.filter((t) => !present.has(`solana@${t.sourceUpdatedAt}`))).toEqual([]);
@@ -255,6 +268,7 @@ describe("faults injected into a running consumer", () => {
       joining.proc.kill("SIGTERM");
       expect(await joining.exited).toBe(0);
       expect(performance.now() - signalled, joining.lines.join("\n")).toBeLessThan(5_000);
+      report("SIGTERM during the group join (exit)", signalled);
       expect(joining.logs().some((l) => l.msg === "consumer started" || l.msg === "batch")).toBe(false);
     } finally {
       release();

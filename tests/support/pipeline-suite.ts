@@ -68,8 +68,12 @@ export function pipelineSuite(
     return raw ? (JSON.parse(raw) as Tick) : null;
   }
 
+  /** Every line the producer runs printed, for the secrets check. */
+  const producerLines: string[] = [];
+
   async function produceCycle() {
     const run = await runEntry("producer.ts", env, ["--once"]);
+    producerLines.push(...run.lines);
     if (run.code !== 0) throw new Error(`producer --once exited ${run.code}: ${run.lines.join("\n")}`);
     return run;
   }
@@ -245,6 +249,36 @@ export function pipelineSuite(
       expect(metrics).toMatch(/belly_dlq_total 0/);
       const page = await (await fetch(base)).text();
       expect(page).toContain("Beldex");
+    });
+
+    test("no output line, page or API answer carries a secret value", async () => {
+      const running = consumer as EntryProcess;
+      const secrets = Object.entries(env)
+        .flatMap(([name, value]) =>
+          /PASSWORD|TOKEN|KEY/.test(name)
+            ? [value]
+            : /_URL$/.test(name)
+              ? [URL.parse(value)?.password ?? ""]
+              : [],
+        )
+        .map((value) => decodeURIComponent(value))
+        // Short passwords (the local stack's "belly") are also user and database names, shown on purpose.
+        .filter((value) => value.length >= 8);
+      const base = String(running.logs().find((l) => l.msg === "status page")?.url);
+      const answers = await Promise.all(
+        [
+          "",
+          "api/pairs",
+          "api/latest/beldex",
+          "api/history/beldex?currency=usd",
+          "readyz",
+          "metrics",
+          "openapi.json",
+        ].map(async (path) => (await fetch(`${base}${path}`)).text()),
+      );
+      const everything = [...running.lines, ...producerLines, ...answers].join("\n");
+      expect(secrets.filter((secret) => everything.includes(secret))).toEqual([]);
+      expect(everything.length).toBeGreaterThan(1_000);
     });
 
     test("SIGTERM stops the consumer cleanly", async () => {

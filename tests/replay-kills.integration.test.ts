@@ -137,3 +137,25 @@ test(`${KILLS} SIGKILLs at random points of a ${TICKS}-tick replay lose and dupl
   last.proc.kill("SIGTERM");
   expect(await last.exited).toBe(0);
 }, 400_000);
+
+test("two consumers share a group; one killed mid-replay, the other takes its partitions: nothing lost or doubled", async () => {
+  const group = `${topic}-pair`;
+  await sql`truncate price_history`;
+  await redis.send("FLUSHDB", []);
+  relay.slow(50);
+  const pairEnv = { ...env, KAFKA_CONSUMER_GROUP: group };
+  const first = startEntry("consumer.ts", pairEnv);
+  const second = startEntry("consumer.ts", pairEnv);
+  started.push(first, second);
+  await waitFor("both consumers writing", async () => (await rowCount()) > 2_000, 60_000);
+  first.proc.kill("SIGKILL");
+  await first.exited;
+  const atKill = await rowCount();
+  relay.restore();
+  await waitFor("the survivor to commit everything", () => groupCaughtUp(kafka, group, topic), 120_000);
+  expect(atKill).toBeLessThan(TICKS);
+  expect(await rowCount()).toBe(TICKS);
+  expect(second.proc.exitCode).toBeNull();
+  second.proc.kill("SIGTERM");
+  expect(await second.exited).toBe(0);
+}, 240_000);

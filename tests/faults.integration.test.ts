@@ -9,6 +9,7 @@ import { latestKey } from "../lib/adapters/redis/latest-script.ts";
 import type { Tick } from "../lib/tick.ts";
 import { kafkaService } from "../scripts/stack/kafka.ts";
 import { redisService } from "../scripts/stack/redis.ts";
+import { consumerEnv, throughPort } from "./support/consumer-env.ts";
 import { groupCaughtUp, publishRaw, testKafka } from "./support/kafka.ts";
 import { type EntryProcess, startEntry, waitFor } from "./support/processes.ts";
 import { startRelay } from "./support/relay.ts";
@@ -91,16 +92,7 @@ beforeAll(async () => {
   sql = new SQL(db.url);
   redis = new RedisClient(`${stack.redisUrl}/${REDIS_DB}`);
   await redis.send("FLUSHDB", []);
-  env = {
-    KAFKA_BROKERS: stack.kafka.plaintext,
-    KAFKA_TOPIC: topic,
-    KAFKA_CONSUMER_GROUP: `${topic}-group`,
-    KAFKA_SESSION_TIMEOUT_MS: "10000",
-    DATABASE_URL: db.url,
-    REDIS_URL: `${stack.redisUrl}/${REDIS_DB}`,
-    LOG_LEVEL: "info",
-    PORT: "0",
-  };
+  env = consumerEnv(stack, { topic, databaseUrl: db.url, redisDb: REDIS_DB, sessionTimeoutMs: 10_000 });
 }, 180_000);
 
 afterAll(async () => {
@@ -197,10 +189,8 @@ describe("faults injected into a running consumer", () => {
 
   test("a Postgres link frozen for 30 s (packets stop, sockets stay open): the insert times out, is retried, and nothing is lost", async () => {
     const relay = await startRelay({ host: "127.0.0.1", port: Number(new URL(db.url).port) });
-    const relayed = new URL(db.url);
-    relayed.port = String(relay.port);
     const group = `${topic}-frozen`;
-    const frozenEnv = { ...env, DATABASE_URL: relayed.href, KAFKA_CONSUMER_GROUP: group };
+    const frozenEnv = { ...env, DATABASE_URL: throughPort(db.url, relay.port), KAFKA_CONSUMER_GROUP: group };
     const running = startEntry("consumer.ts", frozenEnv);
     try {
       await waitFor("the consumer to start", () => running.logs().some((l) => l.msg === "consumer started"));

@@ -6,6 +6,7 @@ import type { Kafka } from "kafkajs";
 import { migratePostgres } from "../lib/adapters/postgres/history.ts";
 import { latestKey } from "../lib/adapters/redis/latest-script.ts";
 import type { Tick } from "../lib/tick.ts";
+import { consumerEnv, throughPort } from "./support/consumer-env.ts";
 import { groupCaughtUp, publishRaw, testKafka } from "./support/kafka.ts";
 import { type EntryProcess, startEntry, waitFor } from "./support/processes.ts";
 import { type Relay, startRelay } from "./support/relay.ts";
@@ -38,19 +39,13 @@ beforeAll(async () => {
   redis = new RedisClient(`${stack.redisUrl}/${REDIS_DB}`);
   await redis.send("FLUSHDB", []);
   relay = await startRelay({ host: "127.0.0.1", port: Number(new URL(db.url).port) });
-  const relayed = new URL(db.url);
-  relayed.port = String(relay.port);
-  env = {
-    KAFKA_BROKERS: stack.kafka.plaintext,
-    KAFKA_TOPIC: topic,
-    KAFKA_CONSUMER_GROUP: `${topic}-group`,
+  env = consumerEnv(stack, {
+    topic,
+    databaseUrl: throughPort(db.url, relay.port),
+    redisDb: REDIS_DB,
     // A killed member holds its partitions until its session expires: the shortest the broker allows.
-    KAFKA_SESSION_TIMEOUT_MS: "6000",
-    DATABASE_URL: relayed.href,
-    REDIS_URL: `${stack.redisUrl}/${REDIS_DB}`,
-    LOG_LEVEL: "info",
-    PORT: "0",
-  };
+    sessionTimeoutMs: 6_000,
+  });
   const start = Date.parse("2026-10-01T00:00:00Z");
   for (let i = 0; i < TICKS; i++) {
     const at = new Date(start + Math.floor(i / PAIRS) * 60_000).toISOString();

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
 import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
-import { silentLogger } from "../lib/log.ts";
+import { SinkError } from "../lib/errors.ts";
+import { createLogger, type Logger, silentLogger } from "../lib/log.ts";
 import { createBatchProcessor } from "../lib/pipeline/consume.ts";
 import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
 import type { BatchContext, BusMessage, DeadLetters, HistoryStore, LatestCache } from "../lib/ports.ts";
@@ -42,6 +43,7 @@ function setup(
     cache?: LatestCache;
     now?: () => number;
     backoff?: BackoffOptions;
+    log?: Logger;
   } = {},
 ) {
   const history = createMemoryHistory();
@@ -53,7 +55,7 @@ function setup(
     history: overrides.history ?? history,
     cache: overrides.cache ?? cache,
     deadLetters,
-    log: silentLogger,
+    log: overrides.log ?? silentLogger,
     metrics,
     sleep: async (ms, signal) => {
       if (signal?.aborted) throw new StoppedError();
@@ -232,5 +234,182 @@ describe("consumer batch", () => {
     await expect(running).rejects.toBeInstanceOf(StoppedError);
     expect(metrics.batches).toBe(0);
     expect(metrics.sinkDown).toBe(true);
+  });
+});
+
+/** A logger at debug that keeps its lines as objects, with `secrets` redacted as in production. */
+function capturingLogger(secrets: string[] = []) {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({ level: "debug", secrets, sink: (line) => lines.push(JSON.parse(line)) });
+  return { log, lines, warns: () => lines.filter((line) => line.level === "warn") };
+}
+
+/** A history whose upserts throw `error` while `down()` says so, then store as the memory history does. */
+function switchable(error: Error) {
+  const base = createMemoryHistory();
+  let down = true;
+  const history: HistoryStore = {
+    ...base,
+    upsert: async (ticks) => {
+      if (down) throw error;
+      return base.upsert(ticks);
+    },
+  };
+  return { history, recover: () => (down = false) };
+}
+
+/** The consumer's clock in these tests: after the ticks' time, so that none is refused as from the future. */
+const T0 = Date.parse("2026-11-26T18:30:00.000Z");
+
+const wrongPassword = () =>
+  new SinkError("history", "upsert failed", {
+    cause: new Error('password authentication failed for user "belly"'),
+    hint: "check the password in DATABASE_URL",
+  });
+
+describe("consumer dependency states", () => {
+  test("every dependency starts up, with no error", () => {
+    const metrics = createConsumerMetrics();
+    for (const name of ["history", "cache", "dlq"] as const)
+      expect(metrics.dependencies[name]).toEqual({ up: true, since: null, error: null, fix: null });
+    expect(metrics.sinkDown).toBe(false);
+  });
+
+  test("a failing history is down from its first failure, with the error's line and its fix, until a write succeeds", async () => {
+    let clock = T0;
+    const failingHistory = failing(createMemoryHistory(), "upsert", 3);
+    const seen: unknown[] = [];
+    const { process, ctx, metrics } = setup({
+      now: () => clock,
+      history: {
+        ...failingHistory,
+        upsert: async (ticks) => {
+          try {
+            return await failingHistory.upsert(ticks);
+          } catch {
+            throw wrongPassword();
+          }
+        },
+      },
+    });
+    const running = process(asMessages([makeTick()]), {
+      ...ctx,
+      heartbeat: async () => {
+        seen.push(structuredClone(metrics.dependencies.history));
+        clock += 10_000;
+      },
+    });
+    await running;
+    // The state was written before the first wait and kept its start time through the later failures.
+    expect(seen[0]).toEqual({
+      up: false,
+      since: T0,
+      error: 'history: upsert failed: password authentication failed for user "belly"',
+      fix: "check the password in DATABASE_URL",
+    });
+    expect(seen.every((state) => (state as { since: number }).since === T0)).toBe(true);
+    expect(metrics.dependencies.history).toEqual({ up: true, since: T0 + 30_000, error: null, fix: null });
+    expect(metrics.dependencies.cache.up).toBe(true);
+    expect(metrics.sinkDown).toBe(false);
+  });
+
+  test("warns once when a dependency goes down and once when it is back, and logs each retry at debug", async () => {
+    let clock = T0;
+    const { log, lines, warns } = capturingLogger();
+    const { history, recover } = switchable(wrongPassword());
+    let beats = 0;
+    const { process, ctx } = setup({ history, log, now: () => clock });
+    await process(asMessages([makeTick()]), {
+      ...ctx,
+      heartbeat: async () => {
+        clock += 5_000;
+        if (++beats === 6) recover();
+      },
+    });
+    const retries = lines.filter((line) => line.msg === "sink write failed, retrying");
+    expect(retries.length).toBeGreaterThan(3);
+    expect(retries.every((line) => line.level === "debug")).toBe(true);
+    expect(warns().map(({ msg, sink, error, fix, downMs }) => ({ msg, sink, error, fix, downMs }))).toEqual([
+      {
+        msg: "sink down",
+        sink: "history",
+        error: 'history: upsert failed: password authentication failed for user "belly"',
+        fix: "check the password in DATABASE_URL",
+        downMs: undefined,
+      },
+      { msg: "sink recovered", sink: "history", error: undefined, fix: undefined, downMs: clock - T0 },
+    ]);
+  });
+
+  test("an outage that outlasts a batch stays one outage: the next batch's success ends it", async () => {
+    let clock = T0;
+    const { log, warns } = capturingLogger();
+    const { history, recover } = switchable(wrongPassword());
+    const { process, metrics } = setup({ history, log, now: () => clock });
+    const controller = new AbortController();
+    let beats = 0;
+    const stopped = process(asMessages([makeTick()]), {
+      signal: controller.signal,
+      heartbeat: async () => {
+        clock += 1_000;
+        if (++beats === 3) controller.abort();
+      },
+    });
+    await expect(stopped).rejects.toBeInstanceOf(StoppedError);
+    expect(metrics.dependencies.history).toMatchObject({ up: false, since: T0 });
+    expect(metrics.sinkDown).toBe(true);
+
+    clock = T0 + 60_000;
+    recover();
+    await process(asMessages([makeTick()]), {
+      signal: new AbortController().signal,
+      heartbeat: async () => {},
+    });
+    expect(warns().map((line) => [line.msg, line.downMs])).toEqual([
+      ["sink down", undefined],
+      ["sink recovered", 60_000],
+    ]);
+    expect(metrics.dependencies.history).toEqual({ up: true, since: T0 + 60_000, error: null, fix: null });
+    expect(metrics.sinkDown).toBe(false);
+  });
+
+  test("a dependency without a known fix is down with its error and a null fix; the others stay up", async () => {
+    const { process, ctx, metrics } = setup({ cache: failing(createMemoryCache(), "putIfNewer", 1) });
+    let during: unknown;
+    await process(asMessages([makeTick()]), {
+      ...ctx,
+      heartbeat: async () => {
+        during = structuredClone(metrics.dependencies);
+      },
+    });
+    expect(during).toMatchObject({
+      history: { up: true },
+      cache: { up: false, error: "connection refused", fix: null },
+      dlq: { up: true },
+    });
+  });
+
+  test("keeps credentials and configured secrets out of the recorded error and fix", async () => {
+    const { log } = capturingLogger(["hunter22"]);
+    const leaky = new SinkError("history", "connect postgres://belly:s3cret@db:5432 failed for hunter22", {
+      hint: "hunter22 is not the password",
+    });
+    const { history, recover } = switchable(leaky);
+    const { process, ctx, metrics } = setup({ history, log });
+    let during: unknown;
+    await process(asMessages([makeTick()]), {
+      ...ctx,
+      heartbeat: async () => {
+        during = structuredClone(metrics.dependencies.history);
+        recover();
+      },
+    });
+    const text = JSON.stringify(during);
+    expect(text).not.toContain("s3cret");
+    expect(text).not.toContain("hunter22");
+    expect(during).toMatchObject({
+      up: false,
+      error: "history: connect postgres://***@db:5432 failed for ***",
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
 import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
-import { type ConsumerMetrics, createConsumerMetrics } from "../lib/pipeline/metrics.ts";
+import { type ConsumerMetrics, createConsumerMetrics, markDown } from "../lib/pipeline/metrics.ts";
 import type { HistoryStore } from "../lib/ports.ts";
 import { createStatusApp, createTickFeed, type StatusDeps } from "../lib/status/app.ts";
 import { CHART_MAX_POINTS } from "../lib/status/page-data.ts";
@@ -308,5 +308,56 @@ describe("assets", () => {
       headers: { "If-None-Match": first.headers.get("etag") ?? "" },
     });
     expect(again.status).toBe(304);
+  });
+});
+
+/** Counters of a consumer whose history went down at `since` for a wrong password. */
+function historyDown(
+  since: number,
+  error = 'history: upsert failed: password authentication failed for user "belly"',
+) {
+  const metrics = createConsumerMetrics();
+  markDown(metrics, "history", { error, fix: "check the password in DATABASE_URL" }, since);
+  return metrics;
+}
+
+// The live pill of the header.
+const pill = (html: string) => between(html, 'data-role="live"', "</header>");
+
+describe("status page while a dependency is down", () => {
+  test("the header pill says Connecting… (then Live) only while every dependency is up", async () => {
+    const { html } = await page((await setup()).app);
+    expect(pill(html)).toContain('data-state="connecting"');
+    expect(pill(html)).toContain(">Connecting…<");
+    expect(html).not.toContain('data-health="down"');
+  });
+
+  test("the header pill names the down dependency and its fix instead of Live", async () => {
+    const { html } = await page((await setup({ metrics: historyDown(LAST - 60_000) })).app);
+    expect(pill(html)).toContain('data-state="down"');
+    expect(pill(html)).toContain('data-down="history down: check the password in DATABASE_URL"');
+    expect(pill(html)).toContain('data-role="live-text">history down: check the password in DATABASE_URL<');
+  });
+
+  test("the health panel's alert says since when, the error and the fix", async () => {
+    const { html } = await page((await setup({ metrics: historyDown(LAST - 60_000) })).app);
+    const alert = between(html, '<div class="alert" role="alert" data-health="down">', "</div>");
+    expect(alert).toContain(
+      "history down since 18:28:00 UTC (1m 30s): history: upsert failed: password authentication failed for user &quot;belly&quot;. Fix: check the password in DATABASE_URL.",
+    );
+    expect(html).not.toContain("The consumer's last write to a sink failed");
+  });
+
+  test("a snapshot page (no live updates) names the down dependency too", async () => {
+    const { html } = await page((await setup({ subscribe: undefined, metrics: historyDown(LAST) })).app);
+    expect(pill(html)).toContain(">history down: check the password in DATABASE_URL<");
+    expect(html).not.toContain(">Snapshot<");
+  });
+
+  test("escapes the error line, which is free text from a driver", async () => {
+    const evil = '<img src=x onerror="alert(1)">';
+    const { html } = await page((await setup({ metrics: historyDown(LAST, evil) })).app);
+    expect(html).not.toContain(evil);
+    expect(html).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
 import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
-import { type ConsumerMetrics, createConsumerMetrics } from "../lib/pipeline/metrics.ts";
+import { type ConsumerMetrics, createConsumerMetrics, markDown, markUp } from "../lib/pipeline/metrics.ts";
 import type { LatestCache } from "../lib/ports.ts";
 import { createStatusApp, type StatusDeps } from "../lib/status/app.ts";
 import { makeTick } from "./support/ticks.ts";
@@ -110,11 +110,63 @@ describe("GET /readyz", () => {
     expect(text).not.toContain("hunter2");
   });
 
-  test("is not ready while the consumer reports a failing sink", async () => {
-    const { app } = await setup({ at: LAST_TICK, metrics: { sinkDown: true } });
+  test("is not ready while a dependency the consumer writes to is down, and names it and its fix", async () => {
+    const metrics = createConsumerMetrics();
+    markDown(
+      metrics,
+      "history",
+      {
+        error: "history: upsert failed: password authentication failed",
+        fix: "check the password in DATABASE_URL",
+      },
+      LAST_TICK - 60_000,
+    );
+    const { app } = await setup({ at: LAST_TICK, metrics });
     const res = await app.request("/readyz");
     expect(res.status).toBe(503);
-    expect((await res.json()).checks.consumer).toBe("last sink write failed");
+    expect(await res.json()).toEqual({
+      ready: false,
+      checks: {
+        cache: "ok",
+        history: "ok",
+        data: "ok",
+        consumer: "history down: check the password in DATABASE_URL",
+      },
+      failed: ["consumer"],
+      down: [
+        {
+          dependency: "history",
+          since: new Date(LAST_TICK - 60_000).toISOString(),
+          error: "history: upsert failed: password authentication failed",
+          fix: "check the password in DATABASE_URL",
+        },
+      ],
+    });
+  });
+
+  test("names every down dependency, and says it retries when no fix is known", async () => {
+    const metrics = createConsumerMetrics();
+    markDown(
+      metrics,
+      "cache",
+      { error: "cache: getaddrinfo ENOTFOUND", fix: "check UPSTASH_REDIS_REST_URL" },
+      1,
+    );
+    markDown(metrics, "dlq", { error: "broker went away", fix: null }, 2);
+    const { app } = await setup({ at: LAST_TICK, metrics });
+    const body = await (await app.request("/readyz")).json();
+    expect(body.checks.consumer).toBe("cache down: check UPSTASH_REDIS_REST_URL · dlq down, retrying");
+    expect(body.down.map((entry: { dependency: string }) => entry.dependency)).toEqual(["cache", "dlq"]);
+  });
+
+  test("is ready again once the dependency is back up", async () => {
+    const metrics = createConsumerMetrics();
+    markDown(metrics, "history", { error: "down", fix: "check DATABASE_URL" }, 1);
+    markUp(metrics, "history", 2);
+    const { app } = await setup({ at: LAST_TICK, metrics });
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(200);
+    expect((await res.json()).down).toBeUndefined();
   });
 });
 
@@ -154,6 +206,9 @@ describe("GET /metrics", () => {
       belly_last_tick_age_seconds: "12.5",
       belly_consumer_lag: "7",
       belly_sink_down: "0",
+      'belly_dependency_up{dependency="history"}': "1",
+      'belly_dependency_up{dependency="cache"}': "1",
+      'belly_dependency_up{dependency="dlq"}': "1",
     });
   });
 
@@ -167,9 +222,11 @@ describe("GET /metrics", () => {
         const name = line.split(" ")[2];
         expect(lines[index + 1]).toMatch(new RegExp(`^# TYPE ${name} (counter|gauge)$`));
       } else if (!line.startsWith("# TYPE ")) {
-        // Prometheus sample syntax: name, space, Go float.
-        expect(line).toMatch(/^belly_[a-z_]+ (-?\d+(\.\d+)?(e[+-]?\d+)?|NaN|[+-]Inf)$/);
-        const name = line.split(" ")[0];
+        // Prometheus sample syntax: name, optional labels, space, Go float.
+        expect(line).toMatch(
+          /^belly_[a-z_]+(\{[a-z_]+="[a-z]+"\})? (-?\d+(\.\d+)?(e[+-]?\d+)?|NaN|[+-]Inf)$/,
+        );
+        const name = line.split(" ")[0]?.replace(/\{.*\}$/, "");
         expect(text).toContain(`# TYPE ${name} `);
       }
     }
@@ -177,6 +234,23 @@ describe("GET /metrics", () => {
       expect(text).toContain(`# TYPE ${name} counter`);
     for (const name of ["belly_batch_duration_seconds", "belly_last_tick_age_seconds", "belly_consumer_lag"])
       expect(text).toContain(`# TYPE ${name} gauge`);
+  });
+
+  test("has a belly_dependency_up gauge per dependency: 0 while it is down, 1 while it is up", async () => {
+    const metrics = createConsumerMetrics();
+    markDown(metrics, "history", { error: "down", fix: null }, 1);
+    const { app } = await setup({ at: LAST_TICK, metrics });
+    const text = await (await app.request("/metrics")).text();
+    expect(text).toContain(
+      [
+        "# HELP belly_dependency_up 1 while the consumer's writes to the dependency succeed, 0 while they fail.",
+        "# TYPE belly_dependency_up gauge",
+        'belly_dependency_up{dependency="history"} 0',
+        'belly_dependency_up{dependency="cache"} 1',
+        'belly_dependency_up{dependency="dlq"} 1',
+      ].join("\n"),
+    );
+    expect(text).toMatch(/^belly_sink_down 1$/m);
   });
 
   test("leaves out the samples it does not know (lag, batch duration) but keeps their description", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
 import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
-import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
+import { createConsumerMetrics, markDown } from "../lib/pipeline/metrics.ts";
 import { createStatusApp, createTickFeed, type StatusDeps } from "../lib/status/app.ts";
 import type { HealthView, TickEvent } from "../lib/status/view.ts";
 import { makeTick } from "./support/ticks.ts";
@@ -194,5 +194,29 @@ describe("createTickFeed", () => {
     feed.subscribe((tick) => seen.push(tick.price));
     expect(() => feed.publish([makeTick({ price: 1 })])).not.toThrow();
     expect(seen).toEqual([1]);
+  });
+
+  test("the health of each event names a down dependency, its fix and its error, for the page's badge", async () => {
+    const metrics = createConsumerMetrics();
+    markDown(
+      metrics,
+      "cache",
+      { error: "cache: fetch failed: getaddrinfo ENOTFOUND", fix: "check UPSTASH_REDIS_REST_URL" },
+      NOW - 5_000,
+    );
+    const { app } = await setup({ health: () => ({ metrics, lag: 0, startedAt: NOW - 60_000 }) });
+    const events = eventReader((await app.request("/api/stream")).body as ReadableStream<Uint8Array>);
+    const health = JSON.parse((await events.next()).data) as HealthView;
+    expect(health.down).toBe("cache down: check UPSTASH_REDIS_REST_URL");
+    expect(health.downDetails).toEqual([
+      "cache down since 18:29:55 UTC (5s): cache: fetch failed: getaddrinfo ENOTFOUND. Fix: check UPSTASH_REDIS_REST_URL. The consumer retries; nothing is committed until it is written.",
+    ]);
+    expect(health.sinkDown).toBe(true);
+    expect(health.dependencies.map(({ name, up }) => [name, up])).toEqual([
+      ["history", true],
+      ["cache", false],
+      ["dlq", true],
+    ]);
+    await events.cancel();
   });
 });

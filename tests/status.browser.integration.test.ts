@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
 import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
-import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
+import { createConsumerMetrics, markDown, markUp } from "../lib/pipeline/metrics.ts";
 import { createStatusApp, createTickFeed, serveStatus } from "../lib/status/app.ts";
 import { formatPrice } from "../lib/status/format.ts";
 import type { Tick } from "../lib/tick.ts";
@@ -258,6 +258,55 @@ describe("status page in Chromium", () => {
     } finally {
       await fresh.close();
       await empty.stop(true);
+    }
+  });
+
+  test("a down dependency replaces Live with its name and fix, and Live comes back once it is up", async () => {
+    const pill = page.locator('[data-role="live"]');
+    const alert = page.locator('[data-health="down"]');
+    const at = (seconds: number) => Date.parse(lastSeeded.sourceUpdatedAt) + seconds * 1000;
+    markDown(
+      metrics,
+      "history",
+      { error: 'history: <b>upsert</b> failed for user "belly"', fix: "check the password in DATABASE_URL" },
+      Date.now(),
+    );
+    feed.publish([tickAt(at(120), { price: lastSeeded.price * 1.03 })]);
+    await page.locator('[data-role="live"][data-state="down"]').waitFor({ timeout: 10_000 });
+    expect(await pill.locator('[data-role="live-text"]').textContent()).toBe(
+      "history down: check the password in DATABASE_URL",
+    );
+    // The error is copied as text: its markup shows as written, and makes no element.
+    expect(await alert.textContent()).toContain('history: <b>upsert</b> failed for user "belly"');
+    expect(await alert.locator("b").count()).toBe(0);
+
+    markUp(metrics, "history", Date.now());
+    feed.publish([tickAt(at(180), { price: lastSeeded.price * 1.04 })]);
+    await page.locator('[data-role="live"][data-state="live"]').waitFor({ timeout: 10_000 });
+    expect(await pill.locator('[data-role="live-text"]').textContent()).toBe("Live");
+    expect(await alert.count()).toBe(0);
+  });
+
+  test("a long down headline wraps on a phone instead of widening the page", async () => {
+    markDown(
+      metrics,
+      "history",
+      {
+        error: "history: upsert failed",
+        fix: "run `bun run migrate` with this DATABASE_URL (or paste supabase/migrations/20261126000000_price_history.sql into the Supabase SQL editor)",
+      },
+      Date.now(),
+    );
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    const phoneErrors = watchErrors(phone);
+    try {
+      await phone.goto(url());
+      await phone.locator('[data-role="live"][data-state="down"]').waitFor();
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      expect(phoneErrors).toEqual([]);
+    } finally {
+      markUp(metrics, "history", Date.now());
+      await phone.close();
     }
   });
 

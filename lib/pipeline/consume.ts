@@ -1,9 +1,9 @@
-import { describeError, InvalidTickError } from "../errors.ts";
+import { BellyError, describeError, InvalidTickError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { BatchContext, BusMessage, DeadLetters, HistoryStore, LatestCache } from "../ports.ts";
 import { type BackoffOptions, backoffDelay, sleep as defaultSleep, retry } from "../retry.ts";
 import { decodeTickMessage, type Tick, tickTime } from "../tick.ts";
-import type { ConsumerMetrics } from "./metrics.ts";
+import { type ConsumerMetrics, type DependencyName, markDown, markUp } from "./metrics.ts";
 
 /** What the batch processor needs: the two sinks, the dead-letter topic, a logger and counters. */
 export interface ConsumeDeps {
@@ -15,7 +15,10 @@ export interface ConsumeDeps {
   /** Backoff between sink retries. Default: base 500 ms, cap 30 s. */
   backoff?: BackoffOptions;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Clock in epoch ms for batch durations and for refusing ticks dated in the future. Default Date.now. */
+  /**
+   * Clock in epoch ms for batch durations, for when a dependency went down or came back, and for refusing ticks
+   * dated in the future. Default Date.now.
+   */
   now?: () => number;
   /** Called with the batch's valid ticks once both sinks hold them (live updates of the status page). */
   onWritten?: (ticks: Tick[]) => void;
@@ -47,8 +50,24 @@ export function createBatchProcessor(deps: ConsumeDeps) {
   const now = deps.now ?? Date.now;
   const backoff = { baseMs: 500, capMs: 30_000, ...deps.backoff };
 
+  // The failure as the status page shows it: its line without the fix (shown apart) and the fix. The page is
+  // public and the counters skip the logger, so both go through the logger's redaction here.
+  const failureOf = (error: unknown) => {
+    const hint = error instanceof BellyError && error.hint ? error.hint : null;
+    const line = describeError(error);
+    const suffix = hint ? ` (fix: ${hint})` : "";
+    const text = suffix && line.endsWith(suffix) ? line.slice(0, -suffix.length) : line;
+    return { error: deps.log.redact(text), fix: hint === null ? null : deps.log.redact(hint) };
+  };
+
   // A sink outage of any length is waited out: the batch stays uncommitted until both sinks hold it.
-  async function untilWritten<T>(what: string, write: () => Promise<T>, ctx: BatchContext): Promise<T> {
+  // Each retry is logged at debug; a warn is written only when the dependency goes down or comes back, so
+  // that an outage of an hour is two warn lines, not hundreds.
+  async function untilWritten<T>(
+    what: DependencyName,
+    write: () => Promise<T>,
+    ctx: BatchContext,
+  ): Promise<T> {
     let attempts = 0;
     // Waits in slices with a heartbeat after each, so that a long backoff never outlives the group session.
     // A failed heartbeat (the group dropped this member) ends the batch uncommitted rather than being retried:
@@ -72,18 +91,25 @@ export function createBatchProcessor(deps: ConsumeDeps) {
         signal: ctx.signal,
         onRetry: ({ error, attempt, delayMs }) => {
           deps.metrics.sinkErrors++;
-          deps.metrics.sinkDown = true;
-          deps.log.warn("sink write failed, retrying", {
+          const failure = failureOf(error);
+          deps.log.debug("sink write failed, retrying", {
             sink: what,
             attempt,
             retryInMs: delayMs,
             error: describeError(error),
           });
+          if (markDown(deps.metrics, what, failure, now()))
+            deps.log.warn("sink down", {
+              sink: what,
+              error: failure.error,
+              fix: failure.fix,
+              retrying: true,
+            });
         },
       },
     );
-    if (attempts > 1) deps.log.info("sink recovered", { sink: what, attempts });
-    deps.metrics.sinkDown = false;
+    const downMs = markUp(deps.metrics, what, now());
+    if (downMs !== null) deps.log.warn("sink recovered", { sink: what, downMs, attempts });
     return result;
   }
 

@@ -1,3 +1,20 @@
+/** What the consumer writes to, by the name its logs, the status page and /metrics use. */
+export const DEPENDENCIES = ["history", "cache", "dlq"] as const;
+/** One of {@link DEPENDENCIES}. */
+export type DependencyName = (typeof DEPENDENCIES)[number];
+
+/** Whether one dependency takes writes, since when, and while it does not, why and what fixes it. */
+export interface DependencyState {
+  /** False from its first failed write until a write succeeds again. Default true. */
+  up: boolean;
+  /** Epoch ms of the last change of `up`; null while it has been up since the start. */
+  since: number | null;
+  /** One line of the last failure (secrets redacted, the fix left out), or null while up. */
+  error: string | null;
+  /** What the user should do about the failure (the error's hint), or null while up or when unknown. */
+  fix: string | null;
+}
+
 /** Counters of the consumer, read by logs now and by the status page and /metrics later. */
 export interface ConsumerMetrics {
   /** Messages read from the bus. */
@@ -16,11 +33,15 @@ export interface ConsumerMetrics {
   lastBatchMs: number;
   /** Source time of the newest tick seen (epoch ms), or null. */
   lastTickAt: number | null;
-  /** Whether the last sink attempt failed (a sink is down). */
+  /** State of each dependency; change it through {@link markDown} and {@link markUp} only. */
+  dependencies: Record<DependencyName, DependencyState>;
+  /** Whether any dependency is down: derived from `dependencies` by {@link markDown} and {@link markUp}. */
   sinkDown: boolean;
 }
 
-/** Fresh zeroed counters. */
+const upState = (): DependencyState => ({ up: true, since: null, error: null, fix: null });
+
+/** Fresh zeroed counters, every dependency up. */
 export function createConsumerMetrics(): ConsumerMetrics {
   return {
     consumed: 0,
@@ -31,6 +52,57 @@ export function createConsumerMetrics(): ConsumerMetrics {
     batches: 0,
     lastBatchMs: 0,
     lastTickAt: null,
+    dependencies: { history: upState(), cache: upState(), dlq: upState() },
     sinkDown: false,
   };
+}
+
+/**
+ * The dependencies that are down, in the order of {@link DEPENDENCIES} (the order of a batch's writes).
+ * @example downDependencies(metrics) // [{ name: "history", up: false, fix: "check the password in DATABASE_URL", … }]
+ */
+export function downDependencies(metrics: ConsumerMetrics): (DependencyState & { name: DependencyName })[] {
+  return DEPENDENCIES.flatMap((name) => {
+    const state = metrics.dependencies[name];
+    return state.up ? [] : [{ name, ...state }];
+  });
+}
+
+function deriveSinkDown(metrics: ConsumerMetrics): void {
+  metrics.sinkDown = DEPENDENCIES.some((name) => !metrics.dependencies[name].up);
+}
+
+/**
+ * Records a failed write to `name`: the failure's line and fix always (the newest reason is the one worth
+ * showing), the time only when it was up. Returns whether it just went down, so that callers warn once per outage.
+ * @example if (markDown(metrics, "history", { error, fix }, Date.now())) log.warn("sink down", …);
+ */
+export function markDown(
+  metrics: ConsumerMetrics,
+  name: DependencyName,
+  failure: { error: string; fix: string | null },
+  at: number,
+): boolean {
+  const state = metrics.dependencies[name];
+  const wentDown = state.up;
+  metrics.dependencies[name] = {
+    up: false,
+    since: wentDown ? at : state.since,
+    error: failure.error,
+    fix: failure.fix,
+  };
+  deriveSinkDown(metrics);
+  return wentDown;
+}
+
+/**
+ * Records a successful write to `name`. Returns how long it was down (ms) when it just came back, else null.
+ * @example const downMs = markUp(metrics, "history", Date.now()); // 42000 after a 42 s outage
+ */
+export function markUp(metrics: ConsumerMetrics, name: DependencyName, at: number): number | null {
+  const state = metrics.dependencies[name];
+  if (state.up) return null;
+  metrics.dependencies[name] = { up: true, since: at, error: null, fix: null };
+  deriveSinkDown(metrics);
+  return Math.max(0, at - (state.since ?? at));
 }

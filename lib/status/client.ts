@@ -239,7 +239,37 @@ function start(doc: Document): void {
       badge.textContent = STATE_LABELS[state];
     }
   };
+  // Set by the stream section below, which owns the live pill.
+  let setDown: (headline: string | null) => void = () => {};
+  // The alert of down dependencies: built like the server's, text only, removed once all are up.
+  const healthPanel = doc.querySelector('[data-health="age"]')?.closest("section") ?? null;
+  const drawDownDetails = (lines: string[]) => {
+    let alert = doc.querySelector<HTMLElement>('[data-health="down"]');
+    if (lines.length === 0) {
+      alert?.remove();
+      return;
+    }
+    if (!alert) {
+      if (!healthPanel) return;
+      alert = doc.createElement("div");
+      alert.className = "alert";
+      alert.setAttribute("role", "alert");
+      alert.dataset.health = "down";
+      const ageLine = healthPanel.querySelector(".age-line");
+      if (ageLine) ageLine.after(alert);
+      else healthPanel.append(alert);
+    }
+    alert.replaceChildren(
+      ...lines.map((line) => {
+        const p = doc.createElement("p");
+        p.textContent = line;
+        return p;
+      }),
+    );
+  };
   const updateHealth = (health: HealthView) => {
+    setDown(health.down);
+    drawDownDetails(health.downDetails);
     age = { ms: health.ageMs, at: performance.now(), staleAfter: health.staleAfterMs };
     for (const field of [
       "consumed",
@@ -262,11 +292,25 @@ function start(doc: Document): void {
   setInterval(drawAge, 1000);
 
   // --- Stream --------------------------------------------------------------------------------------------------
+  // The pill tells the stream's state, except that while a dependency is down it names it and its fix instead
+  // of "Live" (a reconnecting or closed stream is still told as such: the headline may be out of date then).
   const live = doc.querySelector<HTMLElement>('[data-role="live"]');
-  const setLive = (state: LiveState) => {
+  let stream: LiveState = "connecting";
+  let down: string | null = live?.dataset.down || null;
+  const drawLive = () => {
     if (!live) return;
-    live.dataset.state = state;
-    setText(live, '[data-role="live-text"]', LIVE_TEXT[state]);
+    const showDown = down !== null && (stream === "live" || stream === "connecting");
+    live.dataset.state = showDown ? "down" : stream;
+    setText(live, '[data-role="live-text"]', showDown ? (down as string) : LIVE_TEXT[stream]);
+  };
+  const setLive = (state: LiveState) => {
+    stream = state;
+    drawLive();
+  };
+  setDown = (headline) => {
+    down = headline;
+    if (live) live.dataset.down = headline ?? "";
+    drawLive();
   };
   const url = body.dataset.stream;
   if (!url) return;

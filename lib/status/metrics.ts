@@ -1,4 +1,5 @@
 // GET /metrics: the consumer's counters in the Prometheus text exposition format (version 0.0.4).
+import { DEPENDENCIES } from "../pipeline/metrics.ts";
 import type { StatusSnapshot } from "./snapshot.ts";
 
 /** Content type of the Prometheus text format. */
@@ -84,15 +85,24 @@ export function prometheusText({ health, freshness }: StatusSnapshot): string {
     {
       name: "belly_sink_down",
       type: "gauge",
-      help: "1 when the last sink attempt failed, else 0.",
+      help: "1 while any dependency the consumer writes to is down, else 0.",
       value: metrics.sinkDown ? 1 : 0,
     },
   ];
-  return `${list
-    .flatMap(({ name, type, help, value }) => [
+  // One labelled series per dependency under a single HELP and TYPE, as Prometheus wants a family together.
+  const dependencyUp = [
+    "# HELP belly_dependency_up 1 while the consumer's writes to the dependency succeed, 0 while they fail.",
+    "# TYPE belly_dependency_up gauge",
+    ...DEPENDENCIES.map(
+      (name) => `belly_dependency_up{dependency="${name}"} ${metrics.dependencies[name].up ? 1 : 0}`,
+    ),
+  ];
+  return `${[
+    ...list.flatMap(({ name, type, help, value }) => [
       `# HELP ${name} ${help}`,
       `# TYPE ${name} ${type}`,
       ...(value === null ? [] : [`${name} ${sample(value)}`]),
-    ])
-    .join("\n")}\n`;
+    ]),
+    ...dependencyUp,
+  ].join("\n")}\n`;
 }

@@ -139,10 +139,12 @@ function HealthPanel({ health }: { health: HealthView }) {
         </strong>
         <span class="muted"> · stale after {health.staleAfter}</span>
       </p>
-      {health.sinkDown ? (
-        <p class="alert" role="alert" data-health="sinkDown">
-          The consumer's last write to a sink failed; it is retrying.
-        </p>
+      {health.downDetails.length > 0 ? (
+        <div class="alert" role="alert" data-health="down">
+          {health.downDetails.map((line) => (
+            <p>{line}</p>
+          ))}
+        </div>
       ) : null}
       <dl class="stats">
         {stat("Ticks consumed", "consumed", health.consumed)}
@@ -174,6 +176,7 @@ export function Page({ data, assets }: { data: PageData; assets: PageAssets }) {
   const selectedCard = data.cards.find((card) => card.pair === selected?.pair);
   const name = selected ? displayName(selected.asset) : "";
   const currencyCode = selected?.currency.toUpperCase() ?? "";
+  const down = data.health.down;
   const title = selectedCard
     ? `${selectedCard.name} ${selectedCard.price} · belly-stream`
     : "belly-stream status";
@@ -199,9 +202,16 @@ export function Page({ data, assets }: { data: PageData; assets: PageAssets }) {
             <h1 class="brand-name">belly-stream</h1>
             <span class="brand-sub">live prices</span>
           </div>
-          <span class="live" data-role="live" data-state={data.live ? "connecting" : "off"} role="status">
+          {/* A down dependency is told instead of "Live": a green pill over a stalled pipeline would mislead. */}
+          <span
+            class="live"
+            data-role="live"
+            data-state={down ? "down" : data.live ? "connecting" : "off"}
+            data-down={down ?? ""}
+            role="status"
+          >
             <span class="live-dot" aria-hidden="true" />
-            <span data-role="live-text">{data.live ? "Connecting…" : "Snapshot"}</span>
+            <span data-role="live-text">{down ?? (data.live ? "Connecting…" : "Snapshot")}</span>
           </span>
         </header>
         {data.health.demo ? (

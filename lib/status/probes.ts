@@ -1,5 +1,7 @@
 // Probes for the platform and for Prometheus: /healthz (alive), /readyz (sinks answer, data fresh), /metrics.
 import { Hono } from "hono";
+import { downDependencies } from "../pipeline/metrics.ts";
+import { downSummary } from "./dependency-view.ts";
 import type { StatusContext } from "./deps.ts";
 import { formatAge } from "./format.ts";
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "./metrics.ts";
@@ -22,7 +24,8 @@ function dataCheck({ freshness }: StatusSnapshot): CheckResult {
 
 /**
  * Runs the readiness checks: both sinks answer a ping, the newest tick is younger than twice the fetch
- * interval, and the consumer's last sink write did not fail.
+ * interval, and every dependency the consumer writes to is up. `checks.consumer` names each down dependency
+ * and its fix, as the page's badge does; `down` (only while one is) adds since when and the error's line.
  */
 async function readiness(ctx: StatusContext) {
   const [cache, history, snapshot] = await Promise.all([
@@ -34,12 +37,19 @@ async function readiness(ctx: StatusContext) {
     cache,
     history,
     data: dataCheck(snapshot),
-    consumer: snapshot.health.metrics.sinkDown ? "last sink write failed" : "ok",
+    consumer: downSummary(snapshot.health.metrics) ?? "ok",
   };
   const failed = Object.entries(checks)
     .filter(([, result]) => result !== "ok")
     .map(([name]) => name);
-  return { ready: failed.length === 0, checks, failed };
+  // The error lines come from the consumer's counters, already redacted there; JSON escapes them.
+  const down = downDependencies(snapshot.health.metrics).map(({ name, since, error, fix }) => ({
+    dependency: name,
+    since: since === null ? null : new Date(since).toISOString(),
+    error,
+    fix,
+  }));
+  return { ready: failed.length === 0, checks, failed, ...(down.length > 0 ? { down } : {}) };
 }
 
 /**

@@ -2,6 +2,7 @@
 // stream's events, so that the browser only copies text (never markup) into the page.
 import type { Tick } from "../tick.ts";
 import { tickKey, tickTime } from "../tick.ts";
+import { type DependencyView, dependencyViews, downDetails, downSummary } from "./dependency-view.ts";
 import {
   type ChangeView,
   displayName,
@@ -77,6 +78,12 @@ export interface HealthView {
   lastBatch: string;
   uptime: string;
   sinkDown: boolean;
+  /** Every dependency of the consumer (history, cache, dlq), up or down. */
+  dependencies: DependencyView[];
+  /** Headline naming each down dependency and its fix (shown instead of "Live"), or null when all are up. */
+  down: string | null;
+  /** One sentence per down dependency (since when, error, fix), for the health panel's alert. */
+  downDetails: string[];
   demo: boolean;
 }
 
@@ -101,6 +108,9 @@ export function healthView({ health, freshness, now }: StatusSnapshot): HealthVi
     lastBatch: metrics.batches > 0 ? `${formatCount(metrics.lastBatchMs)} ms` : "—",
     uptime: formatAge(now - health.startedAt),
     sinkDown: metrics.sinkDown,
+    dependencies: dependencyViews(metrics),
+    down: downSummary(metrics),
+    downDetails: downDetails(metrics, now),
     demo: health.demo === true,
   };
 }

@@ -1,3 +1,4 @@
+import { BellyError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { createBatchProcessor } from "../pipeline/consume.ts";
 import { createLatestRepair, repairUntilDone } from "../pipeline/latest-repair.ts";
@@ -42,6 +43,7 @@ export async function runConsumerService(deps: {
   const server = serveStatus(app, deps.port);
   log.info("status page", { url: `http://127.0.0.1:${server.port}/` });
   try {
+    await unlessStopped(signal, refuseMisconfiguredSinks(history, cache, log));
     // The sinks may be down at start: that must not keep the consumer from starting, only delay the repair.
     if (!(await unlessStopped(signal, repair()))) void repairUntilDone(repair, { signal: repairs.signal });
     // A stop asked for during the repair: the listener below would never hear it.
@@ -71,5 +73,33 @@ export async function runConsumerService(deps: {
     await server.stop(true);
     await Promise.allSettled([bus.close(), history.close(), cache.close()]);
     log.info("consumer stopped", { ...metrics });
+  }
+}
+
+/**
+ * Pings both sinks before the consumer joins its group: a failure its dependency knows to be a setting to fix
+ * (a rejected password, a missing table, no permission) stops the start with that one line, while one that
+ * may pass (the server is down or slow) only warns, since the batch loop rides it out. Once running, even a
+ * permanent error is retried, so that a rotated password loses nothing.
+ */
+async function refuseMisconfiguredSinks(
+  history: HistoryStore,
+  cache: LatestCache,
+  log: Logger,
+): Promise<void> {
+  const sinks = [
+    ["history", () => history.ping()],
+    ["cache", () => cache.ping()],
+  ] as const;
+  for (const [sink, ping] of sinks) {
+    try {
+      await ping();
+    } catch (error) {
+      if (error instanceof BellyError && error.hint !== undefined && !error.retriable) throw error;
+      log.warn("sink does not answer at start; consuming anyway, writes are retried", {
+        sink,
+        error: describeError(error),
+      });
+    }
   }
 }

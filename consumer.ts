@@ -15,10 +15,10 @@ import {
 } from "./lib/run/process.ts";
 
 if (process.argv.includes("--migrate")) {
-  const settings = loadConfigOrReport(Bun.env, "migrate");
+  const settings = loadConfigOrReport("migrate");
   process.exit(settings ? await runMigrate(settings.databaseUrl, { optional: true }) : CONFIG_EXIT_CODE);
 }
-const config = loadConfigOrReport(Bun.env, "consumer");
+const config = loadConfigOrReport("consumer");
 if (!config) process.exit(CONFIG_EXIT_CODE);
 const log = createLogger({ level: config.logLevel, secrets: config.secrets, base: { svc: "consumer" } });
 

@@ -15,7 +15,7 @@ import {
 } from "./lib/run/process.ts";
 import { serveProducerHealth } from "./lib/run/producer-health.ts";
 
-const config = loadConfigOrReport(Bun.env, "producer");
+const config = loadConfigOrReport("producer");
 if (!config) process.exit(CONFIG_EXIT_CODE);
 const log = createLogger({ level: config.logLevel, secrets: config.secrets, base: { svc: "producer" } });
 const once = process.argv.includes("--once");

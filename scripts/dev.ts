@@ -5,7 +5,7 @@ import { createLogger } from "../lib/log.ts";
 import { runAllInOne } from "../lib/run/all-in-one.ts";
 import { CONFIG_EXIT_CODE, loadConfigOrReport, runMain, stopSignal } from "../lib/run/process.ts";
 
-const config = loadConfigOrReport(Bun.env, "dev");
+const config = loadConfigOrReport("dev");
 if (!config) process.exit(CONFIG_EXIT_CODE);
 const log = createLogger({ level: config.logLevel, secrets: config.secrets, base: { svc: "belly" } });
 const demo = process.argv.includes("--demo");

@@ -14,7 +14,7 @@ process.on("warning", (warning) => {
     process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
 
-const config = loadConfigOrReport(Bun.env, "all");
+const config = loadConfigOrReport("all");
 if (!config) process.exit(CONFIG_EXIT_CODE);
 const { code } = await runDoctor(config);
 // Exit explicitly: a check that timed out may still hold a socket open, and the verdict is already printed.

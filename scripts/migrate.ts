@@ -2,5 +2,5 @@
 import { runMigrate } from "../lib/run/migrate.ts";
 import { CONFIG_EXIT_CODE, loadConfigOrReport } from "../lib/run/process.ts";
 
-const settings = loadConfigOrReport(Bun.env, "migrate");
+const settings = loadConfigOrReport("migrate");
 process.exit(settings ? await runMigrate(settings.databaseUrl) : CONFIG_EXIT_CODE);

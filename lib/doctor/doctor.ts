@@ -81,7 +81,7 @@ interface DoctorOptions {
 /**
  * Runs every check, printing one line per check as soon as it is known, then a summary; returns the exit code
  * (0 when nothing failed, 1 otherwise) and the results.
- * @example const { code } = await runDoctor(loadConfig(Bun.env)); // the script exits with it
+ * @example const { code } = await runDoctor(loadConfig()); // the script exits with it
  */
 export async function runDoctor(
   config: Config,

@@ -7,13 +7,14 @@ import { StoppedError, stopReason } from "../retry.ts";
 export const CONFIG_EXIT_CODE = 2;
 
 /**
- * Loads the settings `role` uses, or prints one `config: …` line per problem to stderr and returns null, so
- * that the entry exits with {@link CONFIG_EXIT_CODE}. Nothing is printed on success.
- * @example const config = loadConfigOrReport(Bun.env, "producer"); // null: the entry exits with code 2
+ * Loads the settings `role` uses (from the environment, through lib/config.ts), or prints one `config: …` line
+ * per problem to stderr and returns null, so that the entry exits with {@link CONFIG_EXIT_CODE}. Nothing is
+ * printed on success. `env` replaces the environment in tests.
+ * @example const config = loadConfigOrReport("producer"); // null: the entry exits with code 2
  */
 export function loadConfigOrReport<R extends Role>(
-  env: Record<string, string | undefined>,
   role: R,
+  env?: Record<string, string | undefined>,
 ): Configs[R] | null {
   try {
     return loadConfig(env, role);

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { silentLogger } from "../lib/log.ts";
 import { createProducerMetrics, producerMetricsText } from "../lib/pipeline/producer-metrics.ts";
-import { escapeLabelValue, formatExposition } from "../lib/pipeline/prometheus-text.ts";
 import { createSkipTracker } from "../lib/pipeline/skip-tracker.ts";
+import { escapeLabelValue, formatExposition } from "../lib/prometheus-text.ts";
 import { type ProducerHealth, serveProducerHealth } from "../lib/run/producer-health.ts";
 import { parsePrometheus } from "./support/prometheus.ts";
 

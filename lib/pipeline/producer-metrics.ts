@@ -1,4 +1,4 @@
-import { formatExposition, type MetricFamily } from "./prometheus-text.ts";
+import { formatExposition, type MetricFamily } from "../prometheus-text.ts";
 
 /** Counters of the producer, updated by each cycle and served on HEALTH_PORT's /metrics. */
 export interface ProducerMetrics {

@@ -1,5 +1,6 @@
 // GET /metrics: the consumer's counters in the Prometheus text exposition format (version 0.0.4).
 import { DEPENDENCIES } from "../pipeline/metrics.ts";
+import { formatExposition, type MetricFamily } from "../prometheus-text.ts";
 import type { StatusSnapshot } from "./snapshot.ts";
 
 /** Content type of the Prometheus text format. */
@@ -11,14 +12,6 @@ interface Metric {
   help: string;
   /** null: the value is unknown, so the sample is left out (the HELP and TYPE lines stay). */
   value: number | null;
-}
-
-// Prometheus reads Go float syntax: integers as is, and the special values spelled its way.
-function sample(value: number): string {
-  if (Number.isNaN(value)) return "NaN";
-  if (value === Number.POSITIVE_INFINITY) return "+Inf";
-  if (value === Number.NEGATIVE_INFINITY) return "-Inf";
-  return String(value);
 }
 
 /**
@@ -89,20 +82,19 @@ export function prometheusText({ health, freshness }: StatusSnapshot): string {
       value: metrics.sinkDown ? 1 : 0,
     },
   ];
+  const families: MetricFamily[] = list.map(({ value, ...family }) => ({
+    ...family,
+    samples: value === null ? [] : [{ value }],
+  }));
   // One labelled series per dependency under a single HELP and TYPE, as Prometheus wants a family together.
-  const dependencyUp = [
-    "# HELP belly_dependency_up 1 while the consumer's writes to the dependency succeed, 0 while they fail.",
-    "# TYPE belly_dependency_up gauge",
-    ...DEPENDENCIES.map(
-      (name) => `belly_dependency_up{dependency="${name}"} ${metrics.dependencies[name].up ? 1 : 0}`,
-    ),
-  ];
-  return `${[
-    ...list.flatMap(({ name, type, help, value }) => [
-      `# HELP ${name} ${help}`,
-      `# TYPE ${name} ${type}`,
-      ...(value === null ? [] : [`${name} ${sample(value)}`]),
-    ]),
-    ...dependencyUp,
-  ].join("\n")}\n`;
+  families.push({
+    name: "belly_dependency_up",
+    type: "gauge",
+    help: "1 while the consumer's writes to the dependency succeed, 0 while they fail.",
+    samples: DEPENDENCIES.map((name) => ({
+      labels: { dependency: name },
+      value: metrics.dependencies[name].up ? 1 : 0,
+    })),
+  });
+  return formatExposition(families);
 }

@@ -1,5 +1,4 @@
-// The Prometheus text exposition format (version 0.0.4), for the producer's /metrics. The consumer's page
-// writes the same shape (lib/status/metrics.ts); this one also writes labels, which the producer needs.
+// The Prometheus text exposition format (version 0.0.4), for the producer's and the consumer's /metrics.
 
 /** One metric family: its HELP and TYPE lines, then one line per sample. */
 export interface MetricFamily {

@@ -3,16 +3,11 @@
 // SIGTERM/SIGINT leave the batch in flight uncommitted. `--migrate` applies the migrations to DATABASE_URL.
 import { openKafkaConsumerBus } from "./lib/adapters/kafka/consumer-bus.ts";
 import { createLogger } from "./lib/log.ts";
+import { unlessStopped } from "./lib/retry.ts";
 import { openCache, openHistory } from "./lib/run/adapters.ts";
 import { runConsumerService } from "./lib/run/consumer-service.ts";
 import { runMigrate } from "./lib/run/migrate.ts";
-import {
-  CONFIG_EXIT_CODE,
-  loadConfigOrReport,
-  runMain,
-  stopSignal,
-  unlessStopped,
-} from "./lib/run/process.ts";
+import { CONFIG_EXIT_CODE, loadConfigOrReport, runMain, stopSignal } from "./lib/run/process.ts";
 
 if (process.argv.includes("--migrate")) {
   const settings = loadConfigOrReport("migrate");

@@ -5,14 +5,9 @@ import { createLogger } from "./lib/log.ts";
 import { runProducerLoop } from "./lib/pipeline/produce-loop.ts";
 import { createProducerMetrics } from "./lib/pipeline/producer-metrics.ts";
 import { createSkipTracker } from "./lib/pipeline/skip-tracker.ts";
+import { unlessStopped } from "./lib/retry.ts";
 import { openBus, openSource } from "./lib/run/adapters.ts";
-import {
-  CONFIG_EXIT_CODE,
-  loadConfigOrReport,
-  runMain,
-  stopSignal,
-  unlessStopped,
-} from "./lib/run/process.ts";
+import { CONFIG_EXIT_CODE, loadConfigOrReport, runMain, stopSignal } from "./lib/run/process.ts";
 import { serveProducerHealth } from "./lib/run/producer-health.ts";
 
 const config = loadConfigOrReport("producer");

@@ -52,6 +52,20 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
+ * Waits for `work` unless the signal aborts first, then rejects with its stop reason at once: a start-up step
+ * (connecting to an unreachable broker, say) never delays a SIGTERM. `work` is left to finish unobserved.
+ * @example const bus = await unlessStopped(signal, openKafkaConsumerBus(config.kafka, log));
+ */
+export function unlessStopped<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(stopReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(stopReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/**
  * Runs `work` until it settles or `timeoutMs` passes; on timeout aborts the signal `work` got and rejects with
  * `onTimeout()`. The one deadline race of the project (doctor checks, status reads).
  * @example await withTimeout(3000, (signal) => cache.ping(), () => new SinkError("cache", "no answer"));

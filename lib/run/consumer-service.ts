@@ -4,8 +4,8 @@ import { createBatchProcessor } from "../pipeline/consume.ts";
 import { createLatestRepair, repairUntilDone } from "../pipeline/latest-repair.ts";
 import { createConsumerMetrics } from "../pipeline/metrics.ts";
 import type { ConsumerBus, HistoryStore, LatestCache } from "../ports.ts";
+import { unlessStopped } from "../retry.ts";
 import { createStatusApp, createTickFeed, serveStatus } from "../status/app.ts";
-import { unlessStopped } from "./process.ts";
 
 /**
  * Runs the consumer until the signal aborts or the bus fails for good: batches into history then cache,

@@ -1,7 +1,7 @@
 import { type Configs, loadConfig, type Role } from "../config.ts";
 import { ConfigError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { StoppedError, stopReason } from "../retry.ts";
+import { StoppedError } from "../retry.ts";
 
 /** Exit code of a bad setting: the process never started. */
 export const CONFIG_EXIT_CODE = 2;
@@ -64,20 +64,6 @@ export async function runMain(log: Logger, body: () => Promise<void>): Promise<n
     process.stderr.write(`error: ${line}\n`);
     return 1;
   }
-}
-
-/**
- * Waits for `work` unless the signal aborts first, then rejects with its stop reason at once: a start-up step
- * (connecting to an unreachable broker, say) never delays a SIGTERM. `work` is left to finish unobserved.
- * @example const bus = await unlessStopped(signal, openKafkaConsumerBus(config.kafka, log));
- */
-export function unlessStopped<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
-  if (signal.aborted) return Promise.reject(stopReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(stopReason(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Consumer, Kafka } from "kafkajs";
 import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { BatchHandler, BusMessage, Subscription } from "../../ports.ts";
-import { backoffDelay, retry, StoppedError, stopReason } from "../../retry.ts";
+import { backoffDelay, retry, StoppedError, stopReason, unlessStopped } from "../../retry.ts";
 import { explainKafkaError } from "./failures.ts";
 import type { KafkaSettings } from "./settings.ts";
 
@@ -16,14 +16,6 @@ function headersOf(raw: Record<string, unknown> | undefined): Record<string, str
     headers[name] = Array.isArray(value) ? String(value[0]) : String(value);
   }
   return headers;
-}
-
-/** Rejects with the signal's stop reason as soon as it aborts, so that a start-up wait never outlives a stop. */
-function untilAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(stopReason(signal));
-    else signal.addEventListener("abort", () => reject(stopReason(signal)), { once: true });
-  });
 }
 
 /**
@@ -147,7 +139,7 @@ export async function subscribeKafka(
   const first = create();
   current = first;
   try {
-    await (signal ? Promise.race([start(first), untilAborted(signal)]) : start(first));
+    await (signal ? unlessStopped(signal, start(first)) : start(first));
   } catch (error) {
     stopping.abort();
     // Leaving a group whose join is pending waits for the join: on a stop, let it finish unobserved.

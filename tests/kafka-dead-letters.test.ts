@@ -3,27 +3,12 @@
 import { describe, expect, test } from "bun:test";
 import type { Kafka } from "kafkajs";
 import { createKafkaPublisher } from "../lib/adapters/kafka/publisher.ts";
-import type { KafkaSettings } from "../lib/adapters/kafka/settings.ts";
 import type { DeadLetterEnvelope } from "../lib/dead-letters.ts";
 import { BusError } from "../lib/errors.ts";
 import type { BusMessage } from "../lib/ports.ts";
+import { BROKER_DEFAULT, KiB, MiB, OFFLINE_KAFKA } from "./support/kafka-settings.ts";
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-/** Kafka's default message.max.bytes. */
-const BROKER_DEFAULT = 1_048_588;
-
-const config: KafkaSettings = {
-  brokers: ["127.0.0.1:9"],
-  topic: "belly-price",
-  dlqTopic: "belly-price.dlq",
-  group: "belly-consumer",
-  clientId: "belly-test",
-  sessionTimeoutMs: 6_000,
-  sasl: null,
-  ssl: false,
-  caFile: null,
-};
+const config = OFFLINE_KAFKA;
 
 /** The error kafkajs throws when the broker refuses a batch: a protocol error inside a non-retriable one. */
 function tooLarge(): Error {

@@ -3,25 +3,10 @@
 import { describe, expect, test } from "bun:test";
 import type { Kafka } from "kafkajs";
 import { ensureTopics } from "../lib/adapters/kafka/client.ts";
-import type { KafkaSettings } from "../lib/adapters/kafka/settings.ts";
 import { createLogger, silentLogger } from "../lib/log.ts";
+import { BROKER_DEFAULT, KiB, MiB, OFFLINE_KAFKA } from "./support/kafka-settings.ts";
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-/** Kafka's default message.max.bytes. */
-const BROKER_DEFAULT = 1_048_588;
-
-const config: KafkaSettings = {
-  brokers: ["127.0.0.1:9"],
-  topic: "belly-price",
-  dlqTopic: "belly-price.dlq",
-  group: "belly-consumer",
-  clientId: "belly-test",
-  sessionTimeoutMs: 6_000,
-  sasl: null,
-  ssl: false,
-  caFile: null,
-};
+const config = OFFLINE_KAFKA;
 
 /** An admin over topics with configs, as a broker keeps them: overrides per topic, the rest defaults. */
 function fakeAdmin(

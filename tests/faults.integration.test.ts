@@ -5,11 +5,18 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RedisClient, SQL } from "bun";
 import type { Kafka } from "kafkajs";
 import { migratePostgres } from "../lib/adapters/postgres/history.ts";
-import { latestKey } from "../lib/adapters/redis/latest-script.ts";
 import type { Tick } from "../lib/tick.ts";
 import { kafkaService } from "../scripts/stack/kafka.ts";
 import { redisService } from "../scripts/stack/redis.ts";
 import { consumerEnv, throughPort } from "./support/consumer-env.ts";
+import {
+  latestAt as cachedAt,
+  rowCount as countRows,
+  expectAllStoredOnce,
+  report,
+  storedTicks,
+  tickSeries,
+} from "./support/fault-checks.ts";
 import { groupCaughtUp, publishRaw, testKafka } from "./support/kafka.ts";
 import { type EntryProcess, startEntry, waitFor } from "./support/processes.ts";
 import { startRelay } from "./support/relay.ts";
@@ -32,56 +39,10 @@ let sql: SQL;
 let redis: RedisClient;
 let env: Record<string, string>;
 let consumer: EntryProcess | undefined;
-let next = Date.parse("2026-11-01T00:00:00Z");
-
-/** `count` ticks of one pair, each a new identity, oldest first. */
-function ticks(count: number, asset = "beldex"): Tick[] {
-  return Array.from({ length: count }, () => {
-    next += 60_000;
-    const at = new Date(next).toISOString();
-    return {
-      v: 1,
-      asset,
-      currency: "usd",
-      price: 0.07 + (next % 997) / 1e6,
-      marketCap: null,
-      volume24h: null,
-      change24hPct: null,
-      sourceUpdatedAt: at,
-      fetchedAt: at,
-      source: "coingecko",
-    } satisfies Tick;
-  });
-}
-
-async function stored(): Promise<Set<string>> {
-  const rows: { asset: string; at: Date }[] =
-    await sql`select asset, source_updated_at as at from price_history where currency = 'usd'`;
-  return new Set(rows.map((r) => `${r.asset}@${r.at.toISOString()}`));
-}
-
-async function rowCount(): Promise<number> {
-  const [row] = await sql`select count(*)::int as n from price_history`;
-  return row.n;
-}
-
-async function latestAt(asset: string): Promise<string | null> {
-  const raw = await redis.hget(latestKey(asset, "usd"), "tick").catch(() => null);
-  return raw ? (JSON.parse(raw) as Tick).sourceUpdatedAt : null;
-}
-
-/** One line per fault with its time to recover, for RELIABILITY.md. */
-function report(fault: string, sinceMs: number) {
-  process.stderr.write(
-    `[faults] ${fault}: recovered ${Math.round(performance.now() - sinceMs)} ms after the fault ended\n`,
-  );
-}
-
-function expectAllStoredOnce(sent: Tick[], present: Set<string>, count: number) {
-  const missing = sent.filter((t) => !present.has(`${t.asset}@${t.sourceUpdatedAt}`));
-  expect(missing).toEqual([]);
-  expect(count).toBe(sent.length);
-}
+const ticks = tickSeries(Date.parse("2026-11-01T00:00:00Z"));
+const stored = () => storedTicks(sql);
+const rowCount = () => countRows(sql);
+const latestAt = (asset: string) => cachedAt(redis, asset);
 
 beforeAll(async () => {
   stack = await useStack();

@@ -29,7 +29,7 @@ import { PROBE_ROW, supabaseChecks } from "../lib/adapters/supabase/doctor.ts";
 import { classifySupabase, SUPABASE_HINTS } from "../lib/adapters/supabase/failures.ts";
 import { keyRole } from "../lib/adapters/supabase/keys.ts";
 import { upstashChecks } from "../lib/adapters/upstash/doctor.ts";
-import { classifyUpstash } from "../lib/adapters/upstash/failures.ts";
+import { classifyUpstash, upstashAnswerOf } from "../lib/adapters/upstash/failures.ts";
 import { type Check, type CheckGroup, type CheckResult, fail, ok, warn } from "../lib/checks/check.ts";
 import type { TcpProbe } from "../lib/checks/tcp.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
@@ -645,6 +645,33 @@ describe("upstash checks", () => {
       message: "REDIS_TOKEN rejected (HTTP 401: Unauthorized)",
     });
     expect(results["upstash.scripts"]?.status).toBe("skip");
+  });
+
+  test("a host that does not exist is a setting to fix, naming REDIS_URL; a resolver failing for now is an outage", async () => {
+    // What Bun's fetch throws, as @upstash/redis passes it on.
+    const dns = (code: string) =>
+      Object.assign(new TypeError(`getaddrinfo ${code} no-such-host.invalid`), { code });
+    expect(classifyUpstash(upstashAnswerOf(dns("ENOTFOUND")))).toEqual({
+      kind: "unknown-host",
+      retriable: false,
+      fix: expect.stringMatching(/^check REDIS_URL: .*UPSTASH_REDIS_REST_URL/),
+    });
+    const wrapped = new Error("fetch failed", { cause: dns("ENOTFOUND") });
+    expect(classifyUpstash(upstashAnswerOf(wrapped))?.kind).toBe("unknown-host");
+    expect(classifyUpstash(upstashAnswerOf(dns("EAI_AGAIN")))).toMatchObject({
+      kind: "unreachable",
+      retriable: true,
+    });
+    const impl = async (): Promise<Response> => {
+      throw dns("ENOTFOUND");
+    };
+    const results = byId(
+      await runChecks([upstashChecks("https://no-such-host.invalid", "tok-123456", impl)]),
+    );
+    expect(results["upstash.reach"]).toMatchObject({
+      status: "fail",
+      fix: expect.stringContaining("UPSTASH_REDIS_REST_URL"),
+    });
   });
 
   test("a read-only token cannot EVAL", async () => {

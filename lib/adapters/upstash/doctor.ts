@@ -6,7 +6,7 @@
 import { type Check, type CheckGroup, fail, ok } from "../../checks/check.ts";
 import { type HttpAnswer as Answer, type Fetch, request } from "../../checks/http.ts";
 import { describeError, excerpt } from "../../errors.ts";
-import { classifyUpstash, UPSTASH_FIXES } from "./failures.ts";
+import { classifyUpstash, UPSTASH_FIXES, upstashAnswerOf } from "./failures.ts";
 
 function command(fetchImpl: Fetch, url: string, token: string, args: string[], signal: AbortSignal) {
   return request(fetchImpl, url, {
@@ -42,7 +42,9 @@ export function upstashChecks(url: string, token: string, fetchImpl: Fetch = fet
         ping = await command(fetchImpl, base, token, ["PING"], signal);
       } catch (error) {
         if (signal.aborted) throw error;
-        return fail(`cannot reach ${host}: ${describeError(error)}`, UPSTASH_FIXES.unreachable);
+        // A host that does not exist gets its own fix: the URL is wrong, not the network.
+        const fix = classifyUpstash(upstashAnswerOf(error))?.fix ?? UPSTASH_FIXES.unreachable;
+        return fail(`cannot reach ${host}: ${describeError(error)}`, fix);
       }
       const failure = failureOf(ping);
       if (failure?.kind === "server") return fail(`${host} answered HTTP ${ping.status}`, failure.fix);

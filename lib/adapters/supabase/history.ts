@@ -29,7 +29,7 @@ interface SupabaseHistoryOptions {
   readKey?: string;
   /** Replaces global fetch (tests, proxies); a plain function will do, Bun's `preconnect` is not needed. */
   fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
-  /** Aborts a request after this many milliseconds; default 15000. supabase-js has no timeout of its own. */
+  /** Deadline of one request, its answer's body included, in milliseconds; default 15000. */
   timeoutMs?: number;
 }
 
@@ -44,12 +44,29 @@ interface FailedResult {
 /** A price_history row as PostgREST sends it: timestamps as ISO text, which paging reuses as is. */
 type JsonRow = PriceHistoryRow & { source_updated_at: string; fetched_at: string };
 
+type FetchLike = NonNullable<SupabaseHistoryOptions["fetch"]>;
+
+/**
+ * `fetch` with one deadline for the whole exchange, the body included. supabase-js's own `db.timeout` is
+ * cleared as soon as the headers arrive, so an answer whose body stalls (a link frozen mid-answer) would
+ * leave an upsert waiting forever, and the batch with it, instead of failing and being retried. The signal
+ * stays attached to the response, so reading the body aborts at the same deadline.
+ */
+function fetchWithDeadline(fetchImpl: FetchLike, timeoutMs: number): FetchLike {
+  return (input, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    return fetchImpl(input, { ...init, signal });
+  };
+}
+
 function connect(url: string, key: string, options: SupabaseHistoryOptions): SupabaseClient {
+  // Looked up per call, not captured, so that a fetch replaced after the store was made is still the one used.
+  const base: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   return createClient(url, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    db: { timeout: options.timeoutMs ?? 15_000 },
     // supabase-js only ever calls it, so the missing `preconnect` of Bun's fetch type does not matter.
-    ...(options.fetch ? { global: { fetch: options.fetch as typeof fetch } } : {}),
+    global: { fetch: fetchWithDeadline(base, options.timeoutMs ?? 15_000) as typeof fetch },
   });
 }
 

@@ -2,7 +2,7 @@
 // topic, defaults for the rest, AlterConfigs replacing every override): the DLQ takes what its topic takes.
 import { describe, expect, test } from "bun:test";
 import type { Kafka } from "kafkajs";
-import { ensureTopics } from "../lib/adapters/kafka/client.ts";
+import { ensureTopics, waitForLeaders } from "../lib/adapters/kafka/client.ts";
 import { createLogger, silentLogger } from "../lib/log.ts";
 import { BROKER_DEFAULT, KiB, MiB, OFFLINE_KAFKA } from "./support/kafka-settings.ts";
 
@@ -11,7 +11,7 @@ const config = OFFLINE_KAFKA;
 /** An admin over topics with configs, as a broker keeps them: overrides per topic, the rest defaults. */
 function fakeAdmin(
   topics: Record<string, Record<string, string>>,
-  options: { denyDescribe?: boolean; denyAlter?: boolean } = {},
+  options: { denyDescribe?: boolean; denyAlter?: boolean; electing?: unknown[] } = {},
 ) {
   const state = new Map(
     Object.entries(topics).map(([name, overrides]) => [name, new Map(Object.entries(overrides))]),
@@ -39,6 +39,25 @@ function fakeAdmin(
         state.set(t.topic, new Map((t.configEntries ?? []).map((e) => [e.name, e.value])));
       }
       return true;
+    },
+    // While `electing` holds answers, each metadata request takes the next one: an error to throw, or a leader.
+    fetchTopicMetadata: async ({ topics }: { topics: string[] }) => {
+      const answer = options.electing?.shift() ?? 1;
+      if (answer instanceof Error) throw answer;
+      return {
+        topics: topics.map((name) => ({
+          name,
+          partitions: [
+            {
+              partitionId: 0,
+              leader: answer,
+              partitionErrorCode: answer === -1 ? 5 : 0,
+              replicas: [1],
+              isr: [1],
+            },
+          ],
+        })),
+      };
     },
     describeConfigs: async ({ resources }: { resources: { name: string }[] }) => {
       if (options.denyDescribe) throw denied();
@@ -99,6 +118,23 @@ describe("ensureTopics and the DLQ's size limit", () => {
     expect(broker.state.get("belly-price.dlq")?.get("max.message.bytes")).toBe(
       String(BROKER_DEFAULT + 64 * KiB),
     );
+  });
+
+  test("waits while a new topic's leaders are being elected instead of failing the start", async () => {
+    const notHosted = Object.assign(new Error("This server does not host this topic-partition"), {
+      type: "UNKNOWN_TOPIC_OR_PARTITION",
+    });
+    const electing: unknown[] = [notHosted, notHosted, -1, 1, notHosted, -1];
+    const broker = fakeAdmin({}, { electing });
+    await ensureTopics(broker.kafka, config, silentLogger);
+    expect(broker.calls.created.map((t) => t.topic)).toEqual(["belly-price", "belly-price.dlq"]);
+    expect(electing).toEqual([]);
+  });
+
+  test("fails with the topic and what is still missing when its leaders never come", async () => {
+    const broker = fakeAdmin({ "belly-price": {} }, { electing: Array(100).fill(-1) });
+    const error = await waitForLeaders(broker.kafka.admin(), "belly-price", 300).catch((e: Error) => e);
+    expect(String(error)).toContain("topic belly-price still has no leader after 0.3 s: 1 of 1 partitions");
   });
 
   test("raises an existing DLQ's smaller limit and keeps its other overrides", async () => {

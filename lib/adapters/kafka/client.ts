@@ -16,6 +16,7 @@ import {
 import { probeTcp, splitHostPort, type TcpProbe } from "../../checks/tcp.ts";
 import { BusError, excerpt } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
+import { sleep } from "../../retry.ts";
 import { explainKafkaError, hasKafkaErrorType } from "./failures.ts";
 import type { KafkaSettings } from "./settings.ts";
 
@@ -163,20 +164,26 @@ export async function ensureTopics(kafka: Kafka, config: KafkaSettings, log: Log
     const existing = new Set(await admin.listTopics());
     const missing = [config.topic, config.dlqTopic].filter((topic) => !existing.has(topic));
     const create = async (topic: string, configEntries?: { name: string; value: string }[]) => {
+      let created = true;
       try {
-        await admin.createTopics({ topics: [{ topic, configEntries }], waitForLeaders: true });
+        // kafkajs' own wait for leaders gives up at the first "does not host this topic-partition", which a
+        // broker answers until the new topic's metadata reaches it: a fresh multi-broker cluster does.
+        await admin.createTopics({ topics: [{ topic, configEntries }], waitForLeaders: false });
         log.info("created topics", { topics: [topic], ...(configEntries ? { config: configEntries } : {}) });
-        return true;
       } catch (error) {
-        if (hasKafkaErrorType(error, "TOPIC_ALREADY_EXISTS")) return false;
-        throw new BusError(`topics ${missing.join(", ")} are missing and could not be created`, {
-          cause: error,
-          hint: `create ${missing.join(" and ")} in your Kafka console, or grant CREATE`,
-        });
+        if (!hasKafkaErrorType(error, "TOPIC_ALREADY_EXISTS"))
+          throw new BusError(`topics ${missing.join(", ")} are missing and could not be created`, {
+            cause: error,
+            hint: `create ${missing.join(" and ")} in your Kafka console, or grant CREATE`,
+          });
+        created = false;
       }
+      await waitForLeaders(admin, topic);
+      return created;
     };
     // The topic first, so that its limit can be read and given to a DLQ created after it.
     if (!existing.has(config.topic)) await create(config.topic);
+    else await waitForLeaders(admin, config.topic); // made a moment ago by another process, maybe
     const sourceLimit = (await topicConfigs(admin, config.topic, log))?.get(MAX_MESSAGE_BYTES);
     const wanted = sourceLimit === undefined ? undefined : Number(sourceLimit) + DLQ_HEADROOM_BYTES;
     const dlqConfig =
@@ -190,6 +197,41 @@ export async function ensureTopics(kafka: Kafka, config: KafkaSettings, log: Log
     throw explainKafkaError(error, config, "check topics");
   } finally {
     await admin.disconnect().catch(() => {});
+  }
+}
+
+/** How long a new topic may take to have a leader on every partition; a fresh 3-broker cluster needs seconds. */
+const LEADERS_TIMEOUT_MS = 60_000;
+/** Answers that mean "not yet" while a new topic's partitions get their leaders. */
+const NOT_YET = ["UNKNOWN_TOPIC_OR_PARTITION", "LEADER_NOT_AVAILABLE", "NOT_LEADER_OR_FOLLOWER"];
+
+/**
+ * Waits until every partition of `topic` has a leader, as the metadata of the brokers says, so that what comes
+ * next (reading its configs, creating its DLQ, joining the group) finds it. Default: up to 60 s.
+ */
+export async function waitForLeaders(
+  admin: Admin,
+  topic: string,
+  timeoutMs = LEADERS_TIMEOUT_MS,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = "no metadata yet";
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics.find((t) => t.name === topic)?.partitions ?? [];
+      const leaderless = partitions.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0);
+      if (partitions.length > 0 && leaderless.length === 0) return;
+      last = `${leaderless.length} of ${partitions.length} partitions without a leader`;
+    } catch (error) {
+      if (!hasKafkaErrorType(error, ...NOT_YET)) throw error;
+      last = error instanceof Error ? error.message : String(error);
+    }
+    if (performance.now() >= deadline)
+      throw new BusError(`topic ${topic} still has no leader after ${timeoutMs / 1000} s: ${last}`, {
+        hint: "check that every broker of the cluster runs and that the topic's replicas are in sync",
+      });
+    await sleep(Math.min(1_000, 100 * attempt));
   }
 }
 

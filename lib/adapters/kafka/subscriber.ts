@@ -3,11 +3,42 @@ import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { BatchHandler, BusMessage, Subscription } from "../../ports.ts";
 import { backoffDelay, retry, StoppedError, stopReason, unlessStopped } from "../../retry.ts";
-import { explainKafkaError } from "./failures.ts";
+import { explainKafkaError, hasKafkaErrorType } from "./failures.ts";
 import type { KafkaSettings } from "./settings.ts";
 
 /** Backoff between attempts to replace a consumer kafkajs gave up on: 1 s doubling to 30 s, for ever. */
 const REPLACE_BACKOFF = { baseMs: 1_000, capMs: 30_000 } as const;
+
+/** Answers of a broker that is not, or not yet, the group's coordinator. */
+const NOT_COORDINATOR = ["NOT_COORDINATOR_FOR_GROUP", "GROUP_COORDINATOR_NOT_AVAILABLE"];
+
+/**
+ * The group's coordinator went away under a commit or heartbeat: its broker is gone, or answers that it no
+ * longer coordinates the group (it moved while that broker was down). kafkajs looks the coordinator up again
+ * only when it joins the group, and rejoins at once only on a rebalancing error type; otherwise it retries the
+ * stale broker for about 20 s and then crashes. So this error carries that type, and the uncommitted batch is
+ * fetched again after the rejoin.
+ */
+export class CoordinatorLostError extends Error {
+  override name = "CoordinatorLostError";
+  /** What kafkajs' runner reads to rejoin the group instead of retrying the same broker. */
+  readonly type = "NOT_COORDINATOR_FOR_GROUP";
+}
+
+/** The error to throw out of a batch for a failed commit or heartbeat: {@link CoordinatorLostError} where it fits. */
+export function coordinatorFailure(error: unknown): unknown {
+  if (error instanceof CoordinatorLostError) return error;
+  const name = (error as { name?: unknown })?.name;
+  const lost =
+    hasKafkaErrorType(error, ...NOT_COORDINATOR) ||
+    name === "KafkaJSConnectionError" ||
+    name === "KafkaJSConnectionClosedError" ||
+    // The coordinator's broker was fenced and left the cluster's metadata.
+    name === "KafkaJSBrokerNotFound";
+  if (!lost) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new CoordinatorLostError(`the group coordinator is gone: ${message}`, { cause: error });
+}
 
 function headersOf(raw: Record<string, unknown> | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -71,7 +102,21 @@ export async function subscribeKafka(
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
+      eachBatch: async ({
+        batch,
+        heartbeat: beat,
+        resolveOffset,
+        commitOffsetsIfNecessary,
+        isRunning,
+        isStale,
+      }) => {
+        const lost = (error: unknown) => {
+          const failure = coordinatorFailure(error);
+          if (failure instanceof CoordinatorLostError)
+            log.info("kafka group coordinator lost; rejoining the group", { error: failure.message });
+          return Promise.reject(failure);
+        };
+        const heartbeat = () => beat().catch(lost);
         const last = batch.messages.at(-1);
         if (!last) return;
         const messages: BusMessage[] = batch.messages.map((m) => ({
@@ -91,7 +136,11 @@ export async function subscribeKafka(
         // A rebalance during the batch handed the partition to someone else: committing now would be a lie.
         if (!isRunning() || isStale()) return;
         const next = (BigInt(last.offset) + 1n).toString();
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        // Not consumer.commitOffsets: it retries a lost coordinator for ~20 s before anything else happens.
+        // A failed commit leaves the batch uncommitted; kafkajs fetches it again (the sinks are idempotent).
+        await commitOffsetsIfNecessary({
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+        }).catch(lost);
         resolveOffset(last.offset);
         onCommitted?.(batch.partition, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))));
         await heartbeat();

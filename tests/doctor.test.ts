@@ -529,6 +529,27 @@ describe("failures: one classification for the runtime error and the doctor's fi
     }
   });
 
+  test("Kafka: a closed connection to one broker of a cluster names that broker, not every bootstrap address", () => {
+    const config = { ...kafkaConfig(), brokers: ["10.0.0.1:9092", "10.0.0.2:9092"] };
+    const closed = error("Closed connection", {
+      name: "KafkaJSConnectionClosedError",
+      broker: "10.0.0.2:9092",
+    });
+    expect(explainKafkaError(closed, config, "consume").message).toBe(
+      "consume: cannot reach Kafka broker 10.0.0.2:9092",
+    );
+    const advertised = error("Connection error: read ECONNRESET", {
+      name: "KafkaJSConnectionError",
+      broker: "b-3.internal:9092",
+    });
+    expect(explainKafkaError({ originalError: advertised }, config, "consume").message).toBe(
+      "consume: cannot reach Kafka broker b-3.internal:9092 (an address the cluster advertises; bootstrap 10.0.0.1:9092,10.0.0.2:9092)",
+    );
+    expect(explainKafkaError(error("connect ECONNREFUSED"), config, "connect").message).toBe(
+      "connect: cannot reach Kafka at 10.0.0.1:9092,10.0.0.2:9092",
+    );
+  });
+
   test("Redis, Upstash, Postgres and Supabase: outages are retriable, settings are not", () => {
     expect(classifyRedisError(error("connect ECONNREFUSED 127.0.0.1:6379"))).toMatchObject({
       retriable: true,

@@ -11,7 +11,7 @@ export class AclProbeError extends Error {
 }
 
 /** What happened, and the fix, per kind of failure. */
-const explanations = (config: KafkaSettings) =>
+const explanations = (config: KafkaSettings, broker?: string) =>
   ({
     mechanism: [
       `the broker does not accept SASL mechanism ${config.sasl?.mechanism.toUpperCase()}`,
@@ -41,7 +41,10 @@ const explanations = (config: KafkaSettings) =>
         : "the broker wants TLS: set KAFKA_SSL=true",
     ],
     unreachable: [
-      `cannot reach Kafka at ${config.brokers.join(",")}`,
+      // One broker of a cluster away is not the same news as none of them: name it when kafkajs says which.
+      broker
+        ? `cannot reach Kafka broker ${broker}${config.brokers.includes(broker) ? "" : ` (an address the cluster advertises; bootstrap ${config.brokers.join(",")})`}`
+        : `cannot reach Kafka at ${config.brokers.join(",")}`,
       config.sasl && !config.ssl
         ? "check KAFKA_BROKERS; SASL brokers usually need KAFKA_SSL=true"
         : "check KAFKA_BROKERS and that the broker is running",
@@ -105,7 +108,10 @@ export function classifyKafkaError(
 ): (Failure<KafkaFailureKind> & { message: string }) | undefined {
   const kind = kindOf(error, config);
   if (!kind) return undefined;
-  const [message, fix] = explanations(config)[kind];
+  const broker = rootCauses(error)
+    .map((e) => (e as { broker?: unknown })?.broker)
+    .find((b): b is string => typeof b === "string" && b.length > 0);
+  const [message, fix] = explanations(config, broker)[kind];
   return { kind, message, fix, retriable: kind === "unreachable" || kind === "timeout" };
 }
 

@@ -219,3 +219,64 @@ describe("producer metrics", () => {
     expect(metrics.cycles).toEqual({ ok: 0, failed: 1 });
   });
 });
+
+describe("producer publish deadline and stop", () => {
+  test("a publish Kafka does not acknowledge in time fails the cycle and holds its ticks for the next one", async () => {
+    const outbox = createOutbox();
+    let release = () => {};
+    const sent: Tick[][] = [];
+    let calls = 0;
+    const publisher: TickPublisher = {
+      async publish(ticks) {
+        if (++calls === 1) await new Promise<void>((resolve) => (release = resolve)); // a broker that hangs
+        sent.push(ticks);
+      },
+      async close() {},
+    };
+    const source = queuedSource([
+      { ticks: [makeTick({}, 1)], skipped: [] },
+      { ticks: [makeTick({}, 2)], skipped: [] },
+    ]);
+    const cycle = () => runCycle({ source, publisher, log: silentLogger, outbox, publishTimeoutMs: 30 });
+    const error = await cycle().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BusError);
+    expect(String(error)).toContain("did not acknowledge the publish within 0.03 s");
+    expect(outbox.size).toBe(1);
+    await cycle();
+    expect(sent).toEqual([[makeTick({}, 1), makeTick({}, 2)]]);
+    release(); // the abandoned send lands late; the consumer's idempotent sinks absorb the repeat
+  });
+
+  test("a stop publishes the ticks still held from a failed publish, or says how many are lost", async () => {
+    const run = async (publisher: TickPublisher) => {
+      const lines: Record<string, unknown>[] = [];
+      const log = createLogger({ sink: (line) => lines.push(JSON.parse(line)) });
+      const controller = new AbortController();
+      await runProducerLoop({
+        source: {
+          fetch: async () => {
+            controller.abort(); // one cycle, then stop
+            return { ticks: [makeTick({}, 1), makeTick({ currency: "eur" }, 1)], skipped: [] };
+          },
+        },
+        publisher,
+        log,
+        signal: controller.signal,
+        intervalMs: 600_000,
+        once: false,
+      });
+      return lines.filter((l) => l.msg !== "producer started" && l.msg !== "cycle failed");
+    };
+    const recovers = flakyPublisher(1);
+    expect(await run(recovers)).toEqual([
+      expect.objectContaining({ msg: "publish failed: ticks held for the next cycle", held: 2 }),
+      expect.objectContaining({ msg: "published the held ticks before stopping", ticks: 2 }),
+    ]);
+    expect(recovers.sent).toHaveLength(1);
+    expect((await run(flakyPublisher(2))).at(-1)).toMatchObject({
+      level: "warn",
+      msg: "stopping with ticks Kafka never acknowledged; they are lost",
+      lost: 2,
+    });
+  });
+});

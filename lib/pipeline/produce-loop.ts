@@ -1,10 +1,20 @@
+import { BusError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { PriceSource, TickPublisher } from "../ports.ts";
+import { withTimeout } from "../retry.ts";
 import { runSchedule } from "../schedule.ts";
-import { createOutbox } from "./outbox.ts";
+import { createOutbox, type Outbox } from "./outbox.ts";
 import { runCycle } from "./produce.ts";
 import { createProducerMetrics, type ProducerMetrics } from "./producer-metrics.ts";
 import { createSkipTracker, type SkipTracker } from "./skip-tracker.ts";
+
+/** How long a stop waits for Kafka to take ticks held from failed publishes; well within Fly's kill_timeout. */
+const STOP_FLUSH_MS = 15_000;
+
+/** A cycle's publish deadline: its interval, within 10 to 60 s (a leader election takes seconds). */
+export function publishTimeoutFor(intervalMs: number): number {
+  return Math.min(60_000, Math.max(10_000, intervalMs));
+}
 
 /**
  * The producer's life: one cycle with `once` (throws when it failed or published nothing), otherwise a cycle
@@ -38,6 +48,7 @@ export async function runProducerLoop(deps: {
       requireTicks: deps.once,
       outbox,
       metrics,
+      ...(deps.once ? {} : { publishTimeoutMs: publishTimeoutFor(deps.intervalMs) }),
     });
     pairs.observe(report);
   };
@@ -51,4 +62,28 @@ export async function runProducerLoop(deps: {
       log.error("cycle failed", { error: error instanceof Error ? error.message : String(error) }),
     onSkipped: (missed) => log.warn("cycle overran, skipped boundaries", { missed }),
   });
+  await flushAtStop(outbox, publisher, log);
+}
+
+/**
+ * Gives Kafka one last bounded chance to take the ticks still held when the producer stops, and says how many
+ * are lost when it does not: the outbox lives in memory.
+ */
+async function flushAtStop(outbox: Outbox, publisher: TickPublisher, log: Logger): Promise<void> {
+  if (outbox.size === 0) return;
+  const held = outbox.withHeld([]);
+  try {
+    await withTimeout(
+      STOP_FLUSH_MS,
+      () => publisher.publish(held),
+      () => new BusError(`no answer from Kafka within ${STOP_FLUSH_MS / 1000} s`),
+    );
+    outbox.clear();
+    log.info("published the held ticks before stopping", { ticks: held.length });
+  } catch (error) {
+    log.warn("stopping with ticks Kafka never acknowledged; they are lost", {
+      lost: held.length,
+      error: describeError(error),
+    });
+  }
 }

@@ -1,6 +1,7 @@
-import { BellyError } from "../errors.ts";
+import { BellyError, BusError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { FetchResult, PriceSource, TickPublisher } from "../ports.ts";
+import { withTimeout } from "../retry.ts";
 import { tickKey } from "../tick.ts";
 import type { Outbox } from "./outbox.ts";
 import { createProducerMetrics, type ProducerMetrics } from "./producer-metrics.ts";
@@ -29,6 +30,11 @@ export interface CycleDeps {
   outbox?: Outbox;
   /** Counters for /metrics. Default: fresh ones nobody reads. */
   metrics?: ProducerMetrics;
+  /**
+   * Longest wait for Kafka to acknowledge a publish; past it the ticks stay in the outbox for the next cycle.
+   * Default none (`--once` waits for the answer).
+   */
+  publishTimeoutMs?: number;
   /** Monotonic clock for the latency. Default performance.now. */
   now?: () => number;
   /** Wall clock for the metrics' last success. Default Date.now. */
@@ -75,7 +81,7 @@ async function cycle(
   for (const { reason } of skipped) metrics.skipped.set(reason, (metrics.skipped.get(reason) ?? 0) + 1);
   const outgoing = deps.outbox ? deps.outbox.withHeld(ticks) : ticks;
   try {
-    await deps.publisher.publish(outgoing);
+    await publishWithin(deps, outgoing);
     deps.outbox?.clear();
   } catch (error) {
     if (!stopping()) metrics.publishErrors++;
@@ -104,4 +110,26 @@ async function cycle(
     });
   }
   return report;
+}
+
+/**
+ * Publishes, giving up after `publishTimeoutMs`: a broker that stays connected but keeps answering with
+ * retriable errors (a leader moving, too few in-sync replicas) would otherwise hold the loop, and no
+ * CoinGecko reading would be taken meanwhile. The abandoned send may still land; its ticks are sent again
+ * with the next cycle, which the consumer's idempotent sinks absorb.
+ */
+async function publishWithin(deps: CycleDeps, ticks: Parameters<CycleDeps["publisher"]["publish"]>[0]) {
+  const timeoutMs = deps.publishTimeoutMs;
+  if (timeoutMs === undefined) return deps.publisher.publish(ticks);
+  const sending = deps.publisher.publish(ticks);
+  sending.catch(() => {}); // an abandoned send's late failure is already accounted for
+  await withTimeout(
+    timeoutMs,
+    () => sending,
+    () =>
+      new BusError(`Kafka did not acknowledge the publish within ${timeoutMs / 1000} s`, {
+        hint: "the ticks are held and sent again with the next cycle; check the cluster's health",
+        retriable: true,
+      }),
+  );
 }

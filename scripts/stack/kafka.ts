@@ -17,7 +17,7 @@ const HEAP = ["-Xms256m", "-Xmx512m"];
 const SCRAM_MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
 
 /** Paths of the broker's files under the state dir. */
-function layout(stateDir: string) {
+export function layout(stateDir: string) {
   const root = join(stateDir, "kafka");
   return {
     root,
@@ -31,7 +31,8 @@ function layout(stateDir: string) {
     serverLog: join(root, "logs", "server.log"),
   };
 }
-type Layout = ReturnType<typeof layout>;
+/** Where one broker keeps its data, config, logs and pid file. */
+export type Layout = ReturnType<typeof layout>;
 
 function serverProperties(paths: Layout, tls: TlsFiles): string {
   const plainUsers = Object.values(KAFKA_USERS)
@@ -83,7 +84,8 @@ function serverProperties(paths: Layout, tls: TlsFiles): string {
     .join("\n")}\n`;
 }
 
-function log4jProperties(paths: Layout): string {
+/** The broker's log4j config: INFO to a rolling file, the per-request chatter at WARN. */
+export function log4jProperties(paths: Layout): string {
   return `${[
     "log4j.rootLogger=INFO, file",
     "log4j.appender.file=org.apache.log4j.RollingFileAppender",
@@ -105,12 +107,13 @@ function log4jProperties(paths: Layout): string {
  * A random KRaft cluster id: 16 bytes, URL-safe base64 without padding, as `kafka-storage random-uuid` prints.
  * Like Kafka's own generator, never one starting with "-", which the tool's argument parser takes for a flag.
  */
-function clusterId(): string {
+export function clusterId(): string {
   // "A" only zeroes the first 6 bits, so the id still decodes to 16 bytes.
   return randomBytes(16).toString("base64url").replace(/^-/, "A");
 }
 
-function java(libs: string, paths: Layout, mainClass: string, args: string[]): string[] {
+/** The java command line running `mainClass` from the Kafka jars in `libs`, with a 256–512 MiB heap. */
+export function java(libs: string, paths: Layout, mainClass: string, args: string[]): string[] {
   return [
     "java",
     ...HEAP,

@@ -59,12 +59,12 @@ export async function latestAt(redis: RedisClient, asset: string): Promise<strin
 }
 
 /**
- * Prints one `[faults]` line with the time from `sinceMs` (a performance.now() taken when the fault ended)
- * to now: the figures RELIABILITY.md quotes.
+ * Prints one `[faults]` line with the time from `sinceMs` (a performance.now() taken when the fault ended, or
+ * at the moment `since` names) to now: the figures RELIABILITY.md quotes.
  */
-export function report(fault: string, sinceMs: number): void {
+export function report(fault: string, sinceMs: number, since = "the fault ended"): void {
   process.stderr.write(
-    `[faults] ${fault}: recovered ${Math.round(performance.now() - sinceMs)} ms after the fault ended\n`,
+    `[faults] ${fault}: recovered ${Math.round(performance.now() - sinceMs)} ms after ${since}\n`,
   );
 }
 

@@ -576,6 +576,12 @@ describe("failures: one classification for the runtime error and the doctor's fi
       retriable: true,
       fix: SUPABASE_HINTS.url,
     });
+    expect(
+      classifySupabase({ status: 0, message: "TypeError: getaddrinfo ENOTFOUND x.invalid" }, true, "K"),
+    ).toMatchObject({ kind: "unknownHost", retriable: false, fix: SUPABASE_HINTS.unknownHost });
+    expect(
+      classifySupabase({ status: 0, message: "TypeError: getaddrinfo EAI_AGAIN x.supabase.co" }, true, "K"),
+    ).toMatchObject({ kind: "unreachable", retriable: true });
     expect(classifySupabase({ status: 401, message: "Invalid API key" }, false, "K")).toMatchObject({
       retriable: false,
       fix: "check K",

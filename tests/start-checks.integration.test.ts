@@ -127,6 +127,14 @@ describe("consumer start-up checks of the sinks", () => {
     }
   }, 90_000);
 
+  test("a Supabase URL whose host does not exist: exit 1 with one line naming SUPABASE_URL", async () => {
+    const env = productionEnv({ SUPABASE_URL: "https://no-such-project.invalid" });
+    const lines = await refusal(env, [ANON_KEY, SERVICE_ROLE_KEY, REDIS_TOKEN]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^error: history: .*ENOTFOUND.*check SUPABASE_URL: its host does not exist/),
+    ]);
+  }, 60_000);
+
   test("a Supabase whose database has no price_history: exit 1 with one line naming bun run migrate", async () => {
     const env = productionEnv({ SUPABASE_URL: unmigratedSupabase.url });
     const lines = await refusal(env, [ANON_KEY, SERVICE_ROLE_KEY, REDIS_TOKEN]);

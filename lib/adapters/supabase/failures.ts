@@ -24,6 +24,8 @@ export const SUPABASE_HINTS = {
   serviceRole: "writes need SUPABASE_SERVICE_ROLE_KEY, not the anon key",
   readGrant: "grant select on public.price_history to anon, authenticated, service_role",
   url: "check SUPABASE_URL (https://<project-ref>.supabase.co, without /rest/v1) and that the project is not paused",
+  unknownHost:
+    "check SUPABASE_URL: its host does not exist; copy the Project URL (https://<project-ref>.supabase.co) from the Supabase dashboard",
   unavailable:
     "Supabase's API cannot reach its database right now: retry, or restore the paused project in the Supabase dashboard",
 } as const;
@@ -42,6 +44,8 @@ function kindOf(answer: SupabaseAnswer, write: boolean): SupabaseFailureKind | u
     /JWT|JWS|API key/i.test(text)
   )
     return "key";
+  // A name that does not resolve at all is a typo to fix; a resolver failing for now (EAI_AGAIN) is an outage.
+  if (answer.status === 0 && /\bENOTFOUND\b/.test(text)) return "unknownHost";
   if (answer.status === 0) return "unreachable";
   if (answer.status >= 500 || code.startsWith("PGRST0")) return "unavailable";
   return undefined;

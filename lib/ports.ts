@@ -70,6 +70,11 @@ export interface ConsumerBus {
   subscribe(handler: BatchHandler, signal?: AbortSignal): Promise<Subscription>;
   /** Messages not yet committed, or null when unknown. */
   lag(): number | null;
+  /**
+   * Tells `listener` what each health check of the bus found: the error (with its fix as `hint`) while the
+   * bus cannot be reached, null while it can. Optional: an in-process bus cannot fail.
+   */
+  watch?(listener: (error: Error | null) => void): void;
   close(): Promise<void>;
 }
 

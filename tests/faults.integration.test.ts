@@ -13,6 +13,7 @@ import {
   latestAt as cachedAt,
   rowCount as countRows,
   expectAllStoredOnce,
+  probesUntil,
   report,
   storedTicks,
   tickSeries,
@@ -110,9 +111,21 @@ describe("faults injected into a running consumer", () => {
   test("a Kafka broker stopped for 35 s and started again: the consumer stays up and takes every tick", async () => {
     const running = consumer as EntryProcess;
     const base = await rowCount();
+    const page = String(running.logs().find((l) => l.msg === "status page")?.url);
     const service = kafkaService(stack.stateDir);
     await service.down(false);
-    await Bun.sleep(35_000);
+    const stopped = performance.now();
+    // The lag probe samples every 15 s; the first failed sample marks Kafka down.
+    const seen = await probesUntil(
+      "/readyz and /metrics to report kafka down",
+      page,
+      "kafka",
+      (found) => found.up === 0,
+      30_000,
+    );
+    expect(seen.status).toBe(503);
+    expect(seen.body.checks.consumer).toContain("kafka down: check KAFKA_BROKERS");
+    await Bun.sleep(Math.max(0, 35_000 - (performance.now() - stopped)));
     expect(running.proc.exitCode).toBeNull();
     await service.up(quiet);
     const kafkaBack = performance.now();
@@ -142,6 +155,9 @@ describe("faults injected into a running consumer", () => {
     // A publish retried after the restart may have been written twice to Kafka; the history holds it once.
     expect(await rowCount()).toBe(base + after.length);
     expect(await latestAt("bitcoin")).toBe((after.at(-1) as Tick).sourceUpdatedAt);
+    await probesUntil("kafka up again", page, "kafka", (found) => found.up === 1, 30_000);
+    expect(running.logs().filter((l) => l.msg === "kafka down")).toHaveLength(1);
+    expect(running.logs().some((l) => l.msg === "kafka recovered")).toBe(true);
     expect(running.proc.exitCode).toBeNull();
 
     running.proc.kill("SIGTERM");

@@ -13,6 +13,8 @@ import { throughPort } from "./support/consumer-env.ts";
 import {
   expectAllStoredOnce,
   latestAt,
+  probes,
+  probesUntil,
   report,
   rowCount,
   storedTicks,
@@ -21,7 +23,6 @@ import {
 import { groupCaughtUp, publishRaw, testKafka } from "./support/kafka.ts";
 import { type PostgrestBridge, startPostgrestBridge } from "./support/postgrest-bridge.ts";
 import { type EntryProcess, startEntry, waitFor } from "./support/processes.ts";
-import { parsePrometheus } from "./support/prometheus.ts";
 import { type Relay, startRelay } from "./support/relay.ts";
 import {
   createTestDatabase,
@@ -79,44 +80,6 @@ afterAll(async () => {
 async function relayTo(bridgeUrl: string): Promise<{ relay: Relay; url: string }> {
   const relay = await startRelay({ host: "127.0.0.1", port: Number(new URL(bridgeUrl).port) });
   return { relay, url: throughPort(bridgeUrl, relay.port).replace(/\/$/, "") };
-}
-
-/** What /readyz and /metrics say about one dependency. */
-interface Probed {
-  status: number;
-  body: { failed: string[]; checks: Record<string, string>; down?: { dependency: string }[] };
-  /** The value of `belly_dependency_up{dependency="<it>"}`. */
-  up: number | undefined;
-}
-
-async function probes(base: string, dependency: "cache" | "history"): Promise<Probed> {
-  const ready = await fetch(`${base}readyz`);
-  const body = (await ready.json()) as Probed["body"];
-  const metrics = parsePrometheus(await (await fetch(`${base}metrics`)).text());
-  const up = metrics
-    .get("belly_dependency_up")
-    ?.samples.find((sample) => sample.labels.dependency === dependency)?.value;
-  return { status: ready.status, body, up };
-}
-
-/** Polls the probes until `wanted` holds, then returns what they said. */
-async function probesUntil(
-  what: string,
-  base: string,
-  dependency: "cache" | "history",
-  wanted: (probed: Probed) => boolean,
-  timeoutMs: number,
-): Promise<Probed> {
-  let last: Probed | undefined;
-  await waitFor(
-    what,
-    async () => {
-      last = await probes(base, dependency);
-      return wanted(last);
-    },
-    timeoutMs,
-  );
-  return last as Probed;
 }
 
 /**

@@ -209,6 +209,7 @@ describe("GET /metrics", () => {
       'belly_dependency_up{dependency="history"}': "1",
       'belly_dependency_up{dependency="cache"}': "1",
       'belly_dependency_up{dependency="dlq"}': "1",
+      'belly_dependency_up{dependency="kafka"}': "1",
     });
   });
 
@@ -243,11 +244,12 @@ describe("GET /metrics", () => {
     const text = await (await app.request("/metrics")).text();
     expect(text).toContain(
       [
-        "# HELP belly_dependency_up 1 while the consumer's writes to the dependency succeed, 0 while they fail.",
+        "# HELP belly_dependency_up 1 while the dependency answers the consumer (its writes succeed; kafka: its health check), else 0.",
         "# TYPE belly_dependency_up gauge",
         'belly_dependency_up{dependency="history"} 0',
         'belly_dependency_up{dependency="cache"} 1',
         'belly_dependency_up{dependency="dlq"} 1',
+        'belly_dependency_up{dependency="kafka"} 1',
       ].join("\n"),
     );
     expect(text).toMatch(/^belly_sink_down 1$/m);

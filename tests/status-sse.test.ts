@@ -216,6 +216,7 @@ describe("createTickFeed", () => {
       ["history", true],
       ["cache", false],
       ["dlq", true],
+      ["kafka", true],
     ]);
     await events.cancel();
   });

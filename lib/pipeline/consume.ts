@@ -1,9 +1,9 @@
-import { BellyError, describeError, InvalidTickError } from "../errors.ts";
+import { describeError, InvalidTickError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { BatchContext, BusMessage, DeadLetters, HistoryStore, LatestCache } from "../ports.ts";
 import { type BackoffOptions, backoffDelay, sleep as defaultSleep, retry } from "../retry.ts";
 import { decodeTickMessage, type Tick, tickTime } from "../tick.ts";
-import { type ConsumerMetrics, type DependencyName, markDown, markUp } from "./metrics.ts";
+import { type ConsumerMetrics, type DependencyName, failureOf, markDown, markUp } from "./metrics.ts";
 
 /** What the batch processor needs: the two sinks, the dead-letter topic, a logger and counters. */
 export interface ConsumeDeps {
@@ -52,13 +52,6 @@ export function createBatchProcessor(deps: ConsumeDeps) {
 
   // The failure as the status page shows it: its line without the fix (shown apart) and the fix. The page is
   // public and the counters skip the logger, so both go through the logger's redaction here.
-  const failureOf = (error: unknown) => {
-    const hint = error instanceof BellyError && error.hint ? error.hint : null;
-    const line = describeError(error);
-    const suffix = hint ? ` (fix: ${hint})` : "";
-    const text = suffix && line.endsWith(suffix) ? line.slice(0, -suffix.length) : line;
-    return { error: deps.log.redact(text), fix: hint === null ? null : deps.log.redact(hint) };
-  };
 
   // A sink outage of any length is waited out: the batch stays uncommitted until both sinks hold it.
   // Each retry is logged at debug; a warn is written only when the dependency goes down or comes back, so
@@ -91,7 +84,7 @@ export function createBatchProcessor(deps: ConsumeDeps) {
         signal: ctx.signal,
         onRetry: ({ error, attempt, delayMs }) => {
           deps.metrics.sinkErrors++;
-          const failure = failureOf(error);
+          const failure = failureOf(error, deps.log.redact);
           deps.log.debug("sink write failed, retrying", {
             sink: what,
             attempt,

@@ -1,5 +1,9 @@
-/** What the consumer writes to, by the name its logs, the status page and /metrics use. */
-export const DEPENDENCIES = ["history", "cache", "dlq"] as const;
+import { BellyError, describeError } from "../errors.ts";
+
+/** What the consumer writes to, then what it reads from, by the name its logs, the status page and /metrics use. */
+export const DEPENDENCIES = ["history", "cache", "dlq", "kafka"] as const;
+/** The dependencies the consumer writes to; Kafka, which it reads from, is not a sink. */
+const SINKS: readonly DependencyName[] = ["history", "cache", "dlq"];
 /** One of {@link DEPENDENCIES}. */
 export type DependencyName = (typeof DEPENDENCIES)[number];
 
@@ -35,7 +39,7 @@ export interface ConsumerMetrics {
   lastTickAt: number | null;
   /** State of each dependency; change it through {@link markDown} and {@link markUp} only. */
   dependencies: Record<DependencyName, DependencyState>;
-  /** Whether any dependency is down: derived from `dependencies` by {@link markDown} and {@link markUp}. */
+  /** Whether any sink (history, cache, DLQ) is down: derived by {@link markDown} and {@link markUp}. */
   sinkDown: boolean;
 }
 
@@ -52,7 +56,7 @@ export function createConsumerMetrics(): ConsumerMetrics {
     batches: 0,
     lastBatchMs: 0,
     lastTickAt: null,
-    dependencies: { history: upState(), cache: upState(), dlq: upState() },
+    dependencies: { history: upState(), cache: upState(), dlq: upState(), kafka: upState() },
     sinkDown: false,
   };
 }
@@ -69,7 +73,7 @@ export function downDependencies(metrics: ConsumerMetrics): (DependencyState & {
 }
 
 function deriveSinkDown(metrics: ConsumerMetrics): void {
-  metrics.sinkDown = DEPENDENCIES.some((name) => !metrics.dependencies[name].up);
+  metrics.sinkDown = SINKS.some((name) => !metrics.dependencies[name].up);
 }
 
 /**
@@ -105,4 +109,20 @@ export function markUp(metrics: ConsumerMetrics, name: DependencyName, at: numbe
   metrics.dependencies[name] = { up: true, since: at, error: null, fix: null };
   deriveSinkDown(metrics);
   return Math.max(0, at - (state.since ?? at));
+}
+
+/**
+ * The line and fix of a dependency's failure, as the page, /readyz and the warn lines show it: the error's one
+ * line without its "(fix: …)" suffix, the fix from its hint, both through `redact`.
+ * @example failureOf(new SinkError("history", "upsert failed", { hint: "check DATABASE_URL" }), log.redact)
+ */
+export function failureOf(
+  error: unknown,
+  redact: (text: string) => string,
+): { error: string; fix: string | null } {
+  const hint = error instanceof BellyError && error.hint ? error.hint : null;
+  const line = describeError(error);
+  const suffix = hint ? ` (fix: ${hint})` : "";
+  const text = suffix && line.endsWith(suffix) ? line.slice(0, -suffix.length) : line;
+  return { error: redact(text), fix: hint === null ? null : redact(hint) };
 }

@@ -2,7 +2,7 @@ import { BellyError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { createBatchProcessor } from "../pipeline/consume.ts";
 import { createLatestRepair, repairUntilDone } from "../pipeline/latest-repair.ts";
-import { createConsumerMetrics } from "../pipeline/metrics.ts";
+import { createConsumerMetrics, failureOf, markDown, markUp } from "../pipeline/metrics.ts";
 import type { ConsumerBus, HistoryStore, LatestCache } from "../ports.ts";
 import { unlessStopped } from "../retry.ts";
 import { createStatusApp, createTickFeed, serveStatus } from "../status/app.ts";
@@ -39,6 +39,17 @@ export async function runConsumerService(deps: {
     subscribe: feed.subscribe,
     repair,
     health: () => ({ metrics, lag: bus.lag(), startedAt, demo: deps.demo ?? false }),
+  });
+  // One warn line when Kafka stops answering and one when it answers again, as for the sinks.
+  bus.watch?.((error) => {
+    if (error) {
+      const failure = failureOf(error, log.redact);
+      if (markDown(metrics, "kafka", failure, Date.now()))
+        log.warn("kafka down", { error: failure.error, fix: failure.fix, retrying: true });
+      return;
+    }
+    const downMs = markUp(metrics, "kafka", Date.now());
+    if (downMs !== null) log.warn("kafka recovered", { downMs });
   });
   const server = serveStatus(app, deps.port);
   log.info("status page", { url: `http://127.0.0.1:${server.port}/` });

@@ -54,7 +54,11 @@ export function downDetails(metrics: ConsumerMetrics, now: number): string[] {
       since === null ? "" : ` since ${formatTime(since)} UTC (${formatAge(Math.max(0, now - since))})`;
     const reason = error ? `: ${error}` : "";
     const remedy = fix ? ` Fix: ${fix}.` : "";
-    return `${name} down${when}${reason}.${remedy} The consumer retries; nothing is committed until it is written.`;
+    const meanwhile =
+      name === "kafka"
+        ? "The consumer reconnects by itself; new ticks wait in Kafka."
+        : "The consumer retries; nothing is committed until it is written.";
+    return `${name} down${when}${reason}.${remedy} ${meanwhile}`;
   });
 }
 

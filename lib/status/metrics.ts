@@ -78,7 +78,7 @@ export function prometheusText({ health, freshness }: StatusSnapshot): string {
     {
       name: "belly_sink_down",
       type: "gauge",
-      help: "1 while any dependency the consumer writes to is down, else 0.",
+      help: "1 while any sink the consumer writes to (history, cache, DLQ) is down, else 0.",
       value: metrics.sinkDown ? 1 : 0,
     },
   ];
@@ -90,7 +90,7 @@ export function prometheusText({ health, freshness }: StatusSnapshot): string {
   families.push({
     name: "belly_dependency_up",
     type: "gauge",
-    help: "1 while the consumer's writes to the dependency succeed, 0 while they fail.",
+    help: "1 while the dependency answers the consumer (its writes succeed; kafka: its health check), else 0.",
     samples: DEPENDENCIES.map((name) => ({
       labels: { dependency: name },
       value: metrics.dependencies[name].up ? 1 : 0,

@@ -6,6 +6,8 @@ import { expect } from "bun:test";
 import type { RedisClient, SQL } from "bun";
 import { latestKey } from "../../lib/adapters/redis/latest-script.ts";
 import type { Tick } from "../../lib/tick.ts";
+import { waitFor } from "./processes.ts";
+import { parsePrometheus } from "./prometheus.ts";
 
 /**
  * A source of usd ticks: each call returns `count` ticks of `asset`, oldest first, each `stepMs` after the
@@ -73,4 +75,43 @@ export function expectAllStoredOnce(sent: Tick[], present: Set<string>, count: n
   const missing = sent.filter((t) => !present.has(`${t.asset}@${t.sourceUpdatedAt}`));
   expect(missing).toEqual([]);
   expect(count).toBe(sent.length);
+}
+
+/** What /readyz and /metrics say about one dependency. */
+export interface Probed {
+  status: number;
+  body: { failed: string[]; checks: Record<string, string>; down?: { dependency: string }[] };
+  /** The value of `belly_dependency_up{dependency="<it>"}`. */
+  up: number | undefined;
+}
+
+/** Asks /readyz and /metrics of the status page at `base` about `dependency`. */
+export async function probes(base: string, dependency: string): Promise<Probed> {
+  const ready = await fetch(`${base}readyz`);
+  const body = (await ready.json()) as Probed["body"];
+  const metrics = parsePrometheus(await (await fetch(`${base}metrics`)).text());
+  const up = metrics
+    .get("belly_dependency_up")
+    ?.samples.find((sample) => sample.labels.dependency === dependency)?.value;
+  return { status: ready.status, body, up };
+}
+
+/** Polls the probes until `wanted` holds, then returns what they said. */
+export async function probesUntil(
+  what: string,
+  base: string,
+  dependency: string,
+  wanted: (probed: Probed) => boolean,
+  timeoutMs: number,
+): Promise<Probed> {
+  let last: Probed | undefined;
+  await waitFor(
+    what,
+    async () => {
+      last = await probes(base, dependency);
+      return wanted(last);
+    },
+    timeoutMs,
+  );
+  return last as Probed;
 }

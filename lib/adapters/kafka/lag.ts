@@ -2,6 +2,7 @@ import type { Kafka } from "kafkajs";
 import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { retry, StoppedError, sleep } from "../../retry.ts";
+import { explainKafkaError } from "./failures.ts";
 import type { KafkaSettings } from "./settings.ts";
 
 /** Consumer lag, sampled in the background: messages on the topic not yet committed by the group. */
@@ -15,11 +16,18 @@ export interface LagProbe {
 
 /**
  * Samples the group's lag every `everyMs` (default 15 s) with one admin connection: end offsets minus
- * committed offsets, summed over partitions; a failed sample is retried sooner (1 s, doubling). Commits update
- * their partition in between. Failures only log: lag is for display, never for correctness.
- * @example const lag = startLagProbe(kafka, config.kafka, log);
+ * committed offsets, summed over partitions; a failed sample is retried sooner (0.5 s, doubling). Commits
+ * update their partition in between. Lag is for display, never for correctness; each sample doubles as the
+ * consumer's health check of Kafka, told to `onHealth` (the explained error, or null when it answered).
+ * @example const lag = startLagProbe(kafka, config.kafka, log, 15_000, (error) => …);
  */
-export function startLagProbe(kafka: Kafka, config: KafkaSettings, log: Logger, everyMs = 15_000): LagProbe {
+export function startLagProbe(
+  kafka: Kafka,
+  config: KafkaSettings,
+  log: Logger,
+  everyMs = 15_000,
+  onHealth: (error: Error | null) => void = () => {},
+): LagProbe {
   const admin = kafka.admin();
   // Per partition, so that a commit can update its own partition without waiting for the next sample.
   let lags: Map<number, number> | null = null;
@@ -46,9 +54,11 @@ export function startLagProbe(kafka: Kafka, config: KafkaSettings, log: Logger, 
         );
       }
       lags = sampled;
+      onHealth(null);
     } catch (error) {
       lags = null;
       connected = null;
+      onHealth(explainKafkaError(error, config, "reach Kafka"));
       throw error;
     }
   };
@@ -58,10 +68,9 @@ export function startLagProbe(kafka: Kafka, config: KafkaSettings, log: Logger, 
         retries: Number.POSITIVE_INFINITY,
         delayFor: (_error, attempt) => Math.min(everyMs, 500 * 2 ** attempt),
         signal: stopping.signal,
-        // One line per outage, not one per retry.
-        onRetry: ({ error, attempt }) => {
-          if (attempt === 1) log.warn("could not sample consumer lag", { error: describeError(error) });
-        },
+        // The consumer warns once per outage through onHealth; each retry is only worth a debug line.
+        onRetry: ({ error, attempt }) =>
+          log.debug("could not sample consumer lag", { attempt, error: describeError(error) }),
       });
       await sleep(everyMs, stopping.signal);
     }

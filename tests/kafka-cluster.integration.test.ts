@@ -129,6 +129,33 @@ async function reportRecovery(
   );
 }
 
+/**
+ * Ends a fault test: the ticker stopped after a few more seconds, every tick it sent stored once and committed,
+ * the consumer still up and stopping with exit 0 on SIGTERM; the history emptied for the next test.
+ */
+async function settle(topic: string, consumer: EntryProcess, ticker: ReturnType<typeof startTicker>) {
+  await Bun.sleep(3_000);
+  await ticker.stop();
+  await waitFor(
+    "every tick stored",
+    async () => {
+      if (consumer.proc.exitCode !== null) throw new Error(consumer.lines.slice(-5).join("\n"));
+      return (await rowsOf(ASSETS)).size >= ticker.sent.length;
+    },
+    120_000,
+  );
+  await waitFor(
+    "the group to commit everything",
+    () => groupCaughtUp(kafka, `${topic}-group`, topic),
+    60_000,
+  );
+  await expectStoredOnce(ticker.sent);
+  expect(consumer.proc.exitCode).toBeNull();
+  consumer.proc.kill("SIGTERM");
+  expect(await consumer.exited).toBe(0);
+  await sql`delete from price_history`;
+}
+
 function clusterConsumer(topic: string): EntryProcess {
   const env = {
     ...consumerEnv(stack, { topic, databaseUrl: db.url, redisDb: REDIS_DB, sessionTimeoutMs: 10_000 }),
@@ -219,23 +246,7 @@ describe("the pipeline on a 3-broker Kafka cluster", () => {
       ticker.sent,
       consumer,
     );
-    await Bun.sleep(3_000);
-    await ticker.stop();
-
-    await waitFor(
-      "every tick stored",
-      async () => {
-        if (consumer.proc.exitCode !== null) throw new Error(consumer.lines.slice(-5).join("\n"));
-        return (await rowsOf(ASSETS)).size >= ticker.sent.length;
-      },
-      120_000,
-    );
-    await waitFor("the group to commit everything", () => groupCaughtUp(kafka, group, topic), 60_000);
-    await expectStoredOnce(ticker.sent);
-    expect(consumer.proc.exitCode).toBeNull();
-    consumer.proc.kill("SIGTERM");
-    expect(await consumer.exited).toBe(0);
-    await sql`delete from price_history`;
+    await settle(topic, consumer, ticker);
   }, 300_000);
 
   test.each([
@@ -254,26 +265,7 @@ describe("the pipeline on a 3-broker Kafka cluster", () => {
       expect(consumer.proc.exitCode).toBeNull();
       cluster.restoreLinks();
       await reportRecovery(`3-broker cluster, every client link ${short} 30 s`, ticker.sent, consumer);
-      await Bun.sleep(3_000);
-      await ticker.stop();
-
-      await waitFor(
-        "every tick stored",
-        async () => {
-          if (consumer.proc.exitCode !== null) throw new Error(consumer.lines.slice(-5).join("\n"));
-          return (await rowsOf(ASSETS)).size >= ticker.sent.length;
-        },
-        120_000,
-      );
-      await waitFor(
-        "the group to commit everything",
-        () => groupCaughtUp(kafka, `${topic}-group`, topic),
-        60_000,
-      );
-      await expectStoredOnce(ticker.sent);
-      consumer.proc.kill("SIGTERM");
-      expect(await consumer.exited).toBe(0);
-      await sql`delete from price_history`;
+      await settle(topic, consumer, ticker);
     },
     300_000,
   );

@@ -252,6 +252,7 @@ describe("the pipeline on a 3-broker Kafka cluster", () => {
   test.each([
     ["frozen (sockets open, no byte moves)", "frozen", "frozen-links", (relay: Relay) => relay.freeze()],
     ["slowed by 300 ms per chunk each way", "slowed", "slow-links", (relay: Relay) => relay.slow(300)],
+    ["cut (connections closed, new ones refused)", "cut", "cut-links", (relay: Relay) => relay.cut()],
   ])(
     "every client link to the cluster %s for 30 s: the consumer stays up and stores every tick once",
     async (_how, short, topic, fault) => {

@@ -139,6 +139,23 @@ describe("GET / (status page)", () => {
     }
   });
 
+  test("opens on the first configured asset in the first configured currency, and lists cache-only pairs last", async () => {
+    const pairs = { assets: ["bitcoin", "ethereum", "beldex"], currencies: ["usd", "eur"] };
+    const ticks = ["beldex:usd", "bitcoin:eur", "bitcoin:usd", "dogecoin:usd", "ethereum:usd"].map((pair) => {
+      const [asset, currency] = pair.split(":") as [string, string];
+      return makeTick({ asset, currency }, 29);
+    });
+    const { app } = await setup({ ticks, pairs });
+    const { html } = await page(app);
+    expect(html).toContain('<body data-pair="bitcoin:usd"');
+    const order = [...html.matchAll(/<a class="card" href="[^"]*" data-pair="([^"]+)"/g)].map((m) => m[1]);
+    expect(order).toEqual(["bitcoin:usd", "bitcoin:eur", "ethereum:usd", "beldex:usd", "dogecoin:usd"]);
+    // A configured pair without a price yet can be asked for; the default skips it.
+    const later = await setup({ ticks: ticks.slice(0, 1), pairs });
+    expect((await page(later.app)).html).toContain('<body data-pair="beldex:usd"');
+    expect((await page(later.app, "/?pair=ethereum:eur")).html).toContain('<body data-pair="ethereum:eur"');
+  });
+
   test("draws hourly closes when a range holds more ticks than the chart draws one by one", async () => {
     const ticks = Array.from({ length: CHART_MAX_POINTS + 1 }, (_, i) =>
       makeTick({ price: 1 + i / 1000 }, i * 5),

@@ -50,6 +50,9 @@ interface SinkSection {
   fetchIntervalMs: number;
   /** The direct Postgres connection, for `--migrate` (also the history when Supabase is not configured). */
   databaseUrl: string | null;
+  /** CoinGecko ids and vs-currencies configured (default beldex, usd): the page lists their pairs first. */
+  assets: string[];
+  currencies: string[];
 }
 
 /** The process that reads the environment; each validates only what it uses. */
@@ -199,6 +202,9 @@ const SINK_VARS: EnvName[] = [
   "DATABASE_URL",
   "SQLITE_PATH",
   "PORT",
+  // The page lists the configured pairs first and opens on the first of them.
+  "ASSETS",
+  "VS_CURRENCIES",
 ];
 
 /** The variables each role reads (LOG_LEVEL always): a process never refuses a setting it does not use. */

@@ -106,8 +106,26 @@ describe("config per process", () => {
       loadConfig({ ...broker, ...upstashWithoutToken, ...anonOnly, PORT: "x" }, "producer"),
     ).not.toThrow();
     expect(() =>
-      loadConfig({ ...broker, COINGECKO_PLAN: "pro", HEALTH_PORT: "x", ASSETS: "!" }, "consumer"),
+      loadConfig(
+        { ...broker, COINGECKO_PLAN: "pro", HEALTH_PORT: "x", COINGECKO_TIMEOUT_MS: "x" },
+        "consumer",
+      ),
     ).not.toThrow();
+  });
+
+  test("the consumer reads ASSETS and VS_CURRENCIES for its page, with the seed's defaults", () => {
+    const broker = { KAFKA_BROKERS: "b:9092" };
+    const configured = loadConfig(
+      { ...broker, ASSETS: "bitcoin, ethereum,beldex", VS_CURRENCIES: "USD,eur,btc" },
+      "consumer",
+    );
+    expect(configured.assets).toEqual(["bitcoin", "ethereum", "beldex"]);
+    expect(configured.currencies).toEqual(["usd", "eur", "btc"]);
+    const seed = loadConfig(broker, "consumer");
+    expect([seed.assets, seed.currencies]).toEqual([["beldex"], ["usd"]]);
+    expect(problems({ ...broker, ASSETS: "!" }, "consumer")).toEqual([
+      expect.stringMatching(/^ASSETS: expected comma-separated CoinGecko ids/),
+    ]);
   });
 
   test("reports every problem of a process in one round, missing brokers included", () => {

@@ -18,20 +18,40 @@ import { makeTick } from "./support/ticks.ts";
 describe("formatPrice", () => {
   test("keeps four significant digits below 1, so small coins keep their digits after the zeros", () => {
     expect(formatPrice(0.0712345, "usd")).toBe("$0.07123");
-    expect(formatPrice(0.0000123456, "usd")).toBe("$0.00001235");
+    expect(formatPrice(0.0000123456, "usd")).toBe("$0.00001234");
     expect(formatPrice(0.5, "eur")).toBe("€0.5000");
     expect(formatPrice(0.072, "usd")).toBe("$0.07200");
   });
 
-  test("shows two decimals from 1 up, with thousands separators", () => {
-    expect(formatPrice(1, "usd")).toBe("$1.00");
-    expect(formatPrice(91_234.567, "usd")).toBe("$91,234.57");
+  test("cuts the digits it drops, so a price never shows higher than it is", () => {
+    expect(formatPrice(0.99999, "usd")).toBe("$0.9999");
+    expect(formatPrice(1.99999, "usd")).toBe("$1.999");
+    expect(formatPrice(91_234.567, "usd")).toBe("$91,234.56");
+    // Cut on the decimal the number stands for, not on its binary value 0.28999999999999998…
+    expect(formatPrice(0.29, "usd")).toBe("$0.2900");
   });
 
-  test("names crypto and unusual currencies by code", () => {
+  test("shows at least the currency's minor units, with thousands separators: no cents on yen", () => {
+    expect(formatPrice(1, "usd")).toBe("$1.000");
+    expect(formatPrice(3_104.27, "eur")).toBe("€3,104.27");
+    expect(formatPrice(14_123_456.78, "jpy")).toBe("¥14,123,456");
+    expect(formatPrice(1_234.5, "jpy")).toBe("¥1,234");
+    // Four significant digits still win over the yen's lack of minor units.
+    expect(formatPrice(11.375, "jpy")).toBe("¥11.37");
+    expect(formatPrice(0, "usd")).toBe("$0.00");
+  });
+
+  test("names crypto and unusual currencies by code, with six significant digits", () => {
     // Intl puts a no-break space between a code and the amount.
-    expect(formatPrice(0.0000012, "btc")).toBe("BTC\u00a00.000001200");
-    expect(formatPrice(123, "sats")).toBe("123.00 SATS");
+    expect(formatPrice(0.0345678, "btc")).toBe("BTC\u00a00.0345678");
+    expect(formatPrice(0.0000012, "btc")).toBe("BTC\u00a00.00000120000");
+    expect(formatPrice(1, "btc")).toBe("BTC\u00a01.00000");
+    expect(formatPrice(29.4123456, "eth")).toBe("ETH\u00a029.4123");
+    expect(formatPrice(123, "sats")).toBe("123.000 SATS");
+  });
+
+  test("says unknown with a dash", () => {
+    expect(formatPrice(Number.NaN, "usd")).toBe("—");
   });
 });
 
@@ -121,7 +141,13 @@ describe("chartModel", () => {
       expect(y).toBeGreaterThan(0);
       expect(y).toBeLessThan(400);
     }
-    expect(model).toMatchObject({ count: 3, high: "$3.00", low: "$1.00", changePct: 100 });
+    // The chart reads prices with the very function of the cards and the table.
+    expect(model).toMatchObject({
+      count: 3,
+      high: formatPrice(3, "usd"),
+      low: formatPrice(1, "usd"),
+      changePct: 100,
+    });
     expect(model.yTicks).toHaveLength(Y_TICKS);
     expect(model.xTicks.map((tick) => tick.label)).toEqual(["00:00:00", "00:00:30", "00:01:00"]);
     expect(model.last).toEqual(position({ t: 60_000, p: 2 }, model.scale ?? { t0: 0, t1: 1, lo: 0, hi: 1 }));

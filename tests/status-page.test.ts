@@ -123,8 +123,10 @@ describe("GET / (status page)", () => {
     expect(day.html).toContain('data-points="5"');
     const week = await page(app, "/?pair=beldex:usd&range=7d");
     expect(week.html).toContain('data-points="6"');
-    expect(week.html).toContain('<a href="/?pair=beldex%3Ausd&amp;range=7d" aria-current="page">7d</a>');
-    expect(week.html).toContain('<a href="/?pair=beldex%3Ausd&amp;range=30d">30d</a>');
+    expect(week.html).toContain(
+      '<a href="/?pair=beldex%3Ausd&amp;range=7d" data-nav="" aria-current="page">7d</a>',
+    );
+    expect(week.html).toContain('<a href="/?pair=beldex%3Ausd&amp;range=30d" data-nav="">30d</a>');
   });
 
   test("shows the pair chosen with ?pair=, and falls back to the first pair for a bad or unknown one", async () => {
@@ -137,6 +139,60 @@ describe("GET / (status page)", () => {
       expect(fallback.res.status).toBe(200);
       expect(fallback.html).toContain('<body data-pair="beldex:usd"');
     }
+  });
+
+  test("opens on the first configured asset in the first configured currency, and lists cache-only pairs last", async () => {
+    const pairs = { assets: ["bitcoin", "ethereum", "beldex"], currencies: ["usd", "eur"] };
+    const ticks = ["beldex:usd", "bitcoin:eur", "bitcoin:usd", "dogecoin:usd", "ethereum:usd"].map((pair) => {
+      const [asset, currency] = pair.split(":") as [string, string];
+      return makeTick({ asset, currency }, 29);
+    });
+    const { app } = await setup({ ticks, pairs });
+    const { html } = await page(app);
+    expect(html).toContain('<body data-pair="bitcoin:usd"');
+    const order = [...html.matchAll(/<a class="card" href="[^"]*" data-nav="" data-pair="([^"]+)"/g)].map(
+      (m) => m[1],
+    );
+    expect(order).toEqual(["bitcoin:usd", "bitcoin:eur", "ethereum:usd", "beldex:usd", "dogecoin:usd"]);
+    // A configured pair without a price yet can be asked for; the default skips it.
+    const later = await setup({ ticks: ticks.slice(0, 1), pairs });
+    expect((await page(later.app)).html).toContain('<body data-pair="beldex:usd"');
+    expect((await page(later.app, "/?pair=ethereum:eur")).html).toContain('<body data-pair="ethereum:eur"');
+  });
+
+  test("offers a selector of plain links grouped by asset, keeping the range, only when there is a choice", async () => {
+    const pairs = { assets: ["bitcoin", "beldex"], currencies: ["usd", "eur"] };
+    const { app } = await setup({ pairs });
+    const { html } = await page(app, "/?range=7d");
+    const nav = between(html, '<nav class="pairs" aria-label="Pairs"', "</nav>");
+    const links = [...nav.matchAll(/<a href="([^"]+)"[^>]*data-pair-option="([^"]+)"[^>]*>(.*?)<\/a>/g)];
+    expect(links.map((m) => m[2])).toEqual(["bitcoin:usd", "bitcoin:eur", "beldex:usd", "beldex:eur"]);
+    expect(links[0]?.[1]).toBe("/?pair=bitcoin%3Ausd&amp;range=7d");
+    expect(links[0]?.[0]).toContain('aria-current="page"');
+    // Each link names its pair for a screen reader; a pair without a price says so.
+    expect(links[1]?.[3]).toBe(
+      '<span class="visually-hidden">Bitcoin in </span>EUR<span class="visually-hidden"> (no price yet)</span>',
+    );
+    const single = await setup({ ticks: [makeTick({}, 29)] });
+    expect((await page(single.app)).html).not.toContain('aria-label="Pairs"');
+  });
+
+  test("labels the card's change as CoinGecko's 24h change, and the demo's as the demo's", async () => {
+    const { app } = await setup();
+    expect(card((await page(app)).html, "beldex:usd")).toContain(
+      '<span class="muted" data-field="change-source">CoinGecko 24h change</span>',
+    );
+    const demo = await setup({ ticks: [makeTick({ source: "demo" }, 29)] });
+    expect(card((await page(demo.app)).html, "beldex:usd")).toContain(">demo 24h change<");
+  });
+
+  test("puts the chart of the selected pair before the cards, and every banner inside the main landmark", async () => {
+    const { app } = await setup({ demo: true });
+    const { html } = await page(app);
+    const main = html.indexOf('<main id="main">');
+    expect(main).toBeGreaterThan(0);
+    expect(html.indexOf('<p class="banner" role="note">')).toBeGreaterThan(main);
+    expect(html.indexOf('id="chart-title"')).toBeLessThan(html.indexOf('id="prices-title"'));
   });
 
   test("draws hourly closes when a range holds more ticks than the chart draws one by one", async () => {

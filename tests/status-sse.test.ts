@@ -101,7 +101,7 @@ describe("GET /api/stream", () => {
       pair: "beldex:usd",
       name: "Beldex",
       p: 0.0823456,
-      price: "$0.08235",
+      price: "$0.08234",
       change: { text: "+2.50%", direction: "up", label: "up 2.50%" },
       marketCap: "$512M",
       time: "18:30:00",

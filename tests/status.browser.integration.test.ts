@@ -252,7 +252,7 @@ describe("status page in Chromium", () => {
       await history.upsert([first]);
       emptyFeed.publish([first]);
       await fresh.locator('a.card[data-pair="beldex:usd"]').waitFor({ timeout: 10_000 });
-      expect(await fresh.locator('[data-field="price"]').textContent()).toBe("$0.07310");
+      expect(await fresh.locator('a.card [data-field="price"]').textContent()).toBe("$0.07310");
       expect(await fresh.locator("svg.plot-svg").getAttribute("data-points")).toBe("1");
       expect(freshErrors).toEqual([]);
     } finally {

@@ -78,6 +78,7 @@ export async function runAllInOne(deps: {
         port,
         fetchIntervalMs: intervalMs,
         demo,
+        pairs: { assets: config.assets, currencies: config.currencies },
       }),
     ]);
   } finally {

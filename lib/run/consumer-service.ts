@@ -24,6 +24,8 @@ export async function runConsumerService(deps: {
   port: number;
   fetchIntervalMs: number;
   demo?: boolean;
+  /** The configured pairs, which the status page lists first. Default: the cache's pairs only. */
+  pairs?: { assets: string[]; currencies: string[] };
 }): Promise<void> {
   const { bus, history, cache, log, signal } = deps;
   const metrics = createConsumerMetrics();
@@ -38,6 +40,7 @@ export async function runConsumerService(deps: {
     fetchIntervalMs: deps.fetchIntervalMs,
     subscribe: feed.subscribe,
     repair,
+    pairs: deps.pairs,
     health: () => ({ metrics, lag: bus.lag(), startedAt, demo: deps.demo ?? false }),
   });
   // One warn line when Kafka stops answering and one when it answers again, as for the sinks.

@@ -73,7 +73,11 @@ function flash(element: HTMLElement, up: boolean): void {
   element.classList.add(up ? "flash-up" : "flash-down");
 }
 
-function start(doc: Document): void {
+/** Undoes what {@link start} set up (stream, timers, listeners), before the page's body is swapped. */
+type Stop = () => void;
+
+function start(doc: Document): Stop {
+  const cleanups: (() => void)[] = [];
   const body = doc.body;
   const selectedPair = body.dataset.pair ?? "";
   const svg = doc.querySelector<SVGSVGElement>("svg.plot-svg");
@@ -172,23 +176,27 @@ function start(doc: Document): void {
   }
 
   // --- Cards, table, title -----------------------------------------------------------------------------------
+  // The pair's card and, for the selected pair, its summary above the chart carry the same fields.
   const updateCard = (card: CardView) => {
-    const element = doc.querySelector<HTMLElement>(`a.card[data-pair="${CSS.escape(card.pair)}"]`);
-    if (!element) return;
-    const priceElement = element.querySelector<HTMLElement>('[data-field="price"]');
-    const before = Number(element.dataset.p);
-    element.dataset.p = String(card.p);
-    setText(element, '[data-field="price"]', card.price);
-    setText(element, '[data-field="marketCap"]', card.marketCap);
-    setText(element, '[data-field="volume"]', card.volume);
-    setText(element, '[data-field="source"]', card.source);
-    const time = element.querySelector('[data-field="time"]');
-    if (time) {
-      time.textContent = card.time;
-      time.setAttribute("datetime", card.iso);
+    const pair = CSS.escape(card.pair);
+    for (const element of doc.querySelectorAll<HTMLElement>(
+      `a.card[data-pair="${pair}"], [data-role="summary"][data-pair="${pair}"]`,
+    )) {
+      const priceElement = element.querySelector<HTMLElement>('[data-field="price"]');
+      const before = Number(element.dataset.p ?? priceElement?.dataset.p);
+      element.dataset.p = String(card.p);
+      setText(element, '[data-field="price"]', card.price);
+      setText(element, '[data-field="marketCap"]', card.marketCap);
+      setText(element, '[data-field="volume"]', card.volume);
+      setText(element, '[data-field="source"]', card.source);
+      const time = element.querySelector('[data-field="time"]');
+      if (time) {
+        time.textContent = card.time;
+        time.setAttribute("datetime", card.iso);
+      }
+      setChange(element, card.change, " in 24 hours");
+      if (priceElement && Number.isFinite(before) && before !== card.p) flash(priceElement, card.p > before);
     }
-    setChange(element, card.change, " in 24 hours");
-    if (priceElement && Number.isFinite(before) && before !== card.p) flash(priceElement, card.p > before);
   };
 
   const rows = doc.querySelector<HTMLTableSectionElement>('[data-role="rows"]');
@@ -289,7 +297,11 @@ function start(doc: Document): void {
     }
     drawAge();
   };
-  setInterval(drawAge, 1000);
+  const ageTimer = setInterval(drawAge, 1000);
+  cleanups.push(() => clearInterval(ageTimer));
+  const stop: Stop = () => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  };
 
   // --- Stream --------------------------------------------------------------------------------------------------
   // The pill tells the stream's state, except that while a dependency is down it names it and its fix instead
@@ -313,8 +325,9 @@ function start(doc: Document): void {
     drawLive();
   };
   const url = body.dataset.stream;
-  if (!url) return;
+  if (!url) return stop;
   const source = new EventSource(url);
+  cleanups.push(() => source.close());
   source.addEventListener("open", () => setLive("live"));
   source.addEventListener("error", () =>
     setLive(source.readyState === EventSource.CLOSED ? "off" : "reconnecting"),
@@ -340,8 +353,65 @@ function start(doc: Document): void {
     updateHealth(health);
   });
   // Closing on the way out avoids a reconnect attempt (and its console noise) while the next page loads.
-  addEventListener("pagehide", () => source.close());
+  const close = () => source.close();
+  addEventListener("pagehide", close);
+  cleanups.push(() => removeEventListener("pagehide", close));
+  return stop;
+}
+
+// --- Navigation ------------------------------------------------------------------------------------------------
+// The pair selector, the cards and the range links are plain links (the page works without this script). Here
+// they switch in place: the next page is fetched, its body replaces this one, the URL is pushed to the history,
+// and the back button comes back the same way. Anything unexpected falls back to an ordinary navigation.
+function navigation(doc: Document, restart: () => void): void {
+  let pending: AbortController | null = null;
+  const go = async (href: string, push: boolean, focus: string | null) => {
+    pending?.abort();
+    const controller = new AbortController();
+    pending = controller;
+    try {
+      const response = await fetch(href, { signal: controller.signal, headers: { Accept: "text/html" } });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const next = new DOMParser().parseFromString(await response.text(), "text/html");
+      if (controller.signal.aborted) return;
+      if (push) history.pushState(null, "", href);
+      doc.title = next.title;
+      doc.body.replaceWith(doc.adoptNode(next.body));
+      restart();
+      // Keyboard users stay on the control they used, now in the new page.
+      if (focus) doc.querySelector<HTMLElement>(`a[data-nav][href="${CSS.escape(focus)}"]`)?.focus();
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      console.warn("in-page navigation failed, loading the page instead", error);
+      location.assign(href);
+    }
+  };
+  doc.addEventListener("click", (event) => {
+    const link = (event.target as Element | null)?.closest?.("a[data-nav]");
+    if (!(link instanceof HTMLAnchorElement)) return;
+    // A new tab, a download or any modified click keeps the browser's own behaviour.
+    if (
+      event.defaultPrevented ||
+      event.button !== 0 ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.shiftKey ||
+      event.altKey
+    )
+      return;
+    if (link.origin !== location.origin) return;
+    event.preventDefault();
+    if (link.href === location.href) return;
+    void go(link.href, true, link.getAttribute("href"));
+  });
+  addEventListener("popstate", () => void go(location.href, false, null));
 }
 
 // Only in a browser: importing this file elsewhere (a type check, a test) must not touch a DOM.
-if (typeof document !== "undefined") start(document);
+if (typeof document !== "undefined") {
+  let stop = start(document);
+  navigation(document, () => {
+    stop();
+    stop = start(document);
+  });
+}

@@ -2,7 +2,7 @@
 import type { Logger } from "../log.ts";
 import type { ConsumerMetrics } from "../pipeline/metrics.ts";
 import type { HistoryStore, LatestCache } from "../ports.ts";
-import type { Tick } from "../tick.ts";
+import { type Tick, tickKey } from "../tick.ts";
 import { boundedRepair, repairOnMiss } from "./cache-repair.ts";
 import {
   type CacheReader,
@@ -59,6 +59,12 @@ export interface StatusDeps {
   heartbeatMs?: number;
   /** Most live streams open at once; more are answered 503. Default 100. */
   maxStreams?: number;
+  /**
+   * The configured pairs (ASSETS x VS_CURRENCIES): the page lists them first, asset by asset, and opens on the
+   * first asset in the first currency; pairs the cache holds beyond them follow. Default none: the cache's pairs
+   * in alphabetical order.
+   */
+  pairs?: { assets: string[]; currencies: string[] };
 }
 
 /** {@link StatusDeps} with defaults applied and sinks guarded (bounded in time, one error type). */
@@ -75,6 +81,8 @@ export interface StatusContext {
   log: Logger | undefined;
   heartbeatMs: number;
   maxStreams: number;
+  /** Configured pairs as "asset:currency" keys, asset by asset in the configured order; empty when none. */
+  pairs: string[];
 }
 
 /** Applies the defaults of {@link StatusDeps}. */
@@ -94,5 +102,8 @@ export function resolveDeps(deps: StatusDeps): StatusContext {
     log: deps.log,
     heartbeatMs: deps.heartbeatMs ?? 15_000,
     maxStreams: deps.maxStreams ?? 100,
+    pairs: (deps.pairs?.assets ?? []).flatMap((asset) =>
+      (deps.pairs?.currencies ?? []).map((currency) => tickKey({ asset, currency })),
+    ),
   };
 }

@@ -24,26 +24,58 @@ function currencyStyle(currency: string): Intl.NumberFormatOptions | null {
     : null;
 }
 
-function withCurrency(value: number, currency: string, options: Intl.NumberFormatOptions): string {
+function withCurrency(value: number | string, currency: string, options: Intl.NumberFormatOptions): string {
   const style = currencyStyle(currency);
-  if (style) return numberFormat({ ...style, ...options }).format(value);
-  return `${numberFormat(options).format(value)} ${currency.toUpperCase()}`;
+  if (style) return numberFormat({ ...style, ...options }).format(value as number);
+  return `${numberFormat(options).format(value as number)} ${currency.toUpperCase()}`;
+}
+
+/** Significant digits a price keeps at least: in a fiat currency, and in a crypto one (BTC, ETH, sats). */
+export const PRICE_DIGITS = { fiat: 4, crypto: 6 } as const;
+
+// ISO 4217 currencies as Intl knows them (with their minor units, e.g. JPY 0, KWD 3); anything else CoinGecko
+// quotes in (btc, eth, sats, bits) is a crypto unit, which has no minor unit and needs more digits.
+const ISO_CURRENCIES = new Set(Intl.supportedValuesOf("currency").map((code) => code.toLowerCase()));
+const minorUnits = new Map<string, number | null>();
+
+/** The currency's minor units (USD 2, JPY 0), or null for a crypto unit. */
+function minorUnitsOf(currency: string): number | null {
+  let digits = minorUnits.get(currency);
+  if (digits === undefined) {
+    digits = ISO_CURRENCIES.has(currency)
+      ? (numberFormat({ style: "currency", currency: currency.toUpperCase() }).resolvedOptions()
+          .maximumFractionDigits ?? 2)
+      : null;
+    minorUnits.set(currency, digits);
+  }
+  return digits;
 }
 
 /**
- * A price with precision suited to its size: two decimals from 1 up, four significant digits below 1 (trailing
- * zeros kept, so a column of prices lines up), so that a small coin keeps its digits after the leading zeros.
+ * A price by significant digits, the one function the cards, the chart (axis, readout) and the table all use:
+ * at least 4 significant digits (6 in a crypto unit) and at least the currency's minor units (JPY none, USD
+ * two), trailing zeros kept so that a column of prices lines up. Digits beyond are cut, never rounded, so a
+ * price never shows higher than it is: 0.99999 reads $0.9999, not $1.000.
  * @example formatPrice(0.0712345, "usd") // "$0.07123"
- * @example formatPrice(0.072, "usd") // "$0.07200"
- * @example formatPrice(90123.456, "usd") // "$90,123.46"
+ * @example formatPrice(0.99999, "usd") // "$0.9999"
+ * @example formatPrice(90123.456, "usd") // "$90,123.45"
+ * @example formatPrice(14123456.78, "jpy") // "¥14,123,456"
+ * @example formatPrice(0.0345678, "btc") // "BTC 0.0345678"
  */
 export function formatPrice(price: number, currency: string): string {
   if (!Number.isFinite(price)) return "—";
-  const options: Intl.NumberFormatOptions =
-    Math.abs(price) >= 1 || price === 0
-      ? { minimumFractionDigits: 2, maximumFractionDigits: 2 }
-      : { minimumSignificantDigits: 4, maximumSignificantDigits: 4 };
-  return withCurrency(price, currency, options);
+  const minor = minorUnitsOf(currency);
+  const digits = minor === null ? PRICE_DIGITS.crypto : PRICE_DIGITS.fiat;
+  // Zero has no significant digit to keep: it shows the minor units only.
+  const significant = price === 0 ? 0 : digits - 1 - Math.floor(Math.log10(Math.abs(price)));
+  // Intl allows at most 100 fraction digits; prices never come near, but a denormal must not throw.
+  const fraction = Math.min(100, Math.max(minor ?? 2, significant));
+  // The shortest decimal string of the number, so that cutting acts on 0.29 and not on 0.28999999999999998.
+  return withCurrency(String(price), currency, {
+    minimumFractionDigits: fraction,
+    maximumFractionDigits: fraction,
+    roundingMode: "trunc",
+  });
 }
 
 /**

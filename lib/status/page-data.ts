@@ -18,7 +18,16 @@ import {
 } from "./format.ts";
 import { PAGE_RANGES, type PageRange, type pageQuery } from "./params.ts";
 import { takeSnapshot } from "./snapshot.ts";
-import { type CardView, cardView, type HealthView, healthView } from "./view.ts";
+import {
+  type CardView,
+  cardView,
+  defaultPair,
+  type HealthView,
+  healthView,
+  type PairGroup,
+  pairGroups,
+  pairOrder,
+} from "./view.ts";
 
 /** Most points the chart draws one per tick; a longer range is drawn from store-computed candle closes. */
 export const CHART_MAX_POINTS = 1500;
@@ -53,7 +62,10 @@ export interface ChartData {
 
 /** Data of the status page. */
 export interface PageData {
+  /** In the order of {@link pairs}. */
   cards: CardView[];
+  /** The selector's pairs, grouped by asset: the configured ones first, then those only the cache holds. */
+  pairs: PairGroup[];
   /** The pair of the chart and the table, or null when no pair is known. */
   selected: { asset: string; currency: string; pair: string } | null;
   range: PageRange;
@@ -131,9 +143,11 @@ export async function loadPage(ctx: StatusContext, query: z.output<typeof pageQu
   const problems = snapshot.cacheFailed
     ? ["The latest-price cache is unavailable: prices may be missing."]
     : [];
-  const cards = latest.map(cardView);
-  const wanted = query.pair && (cards.some((card) => card.pair === query.pair) || latest.length === 0);
-  const pair = wanted ? query.pair : cards[0]?.pair;
+  const order = pairOrder(ctx.pairs, latest.map(tickKey));
+  const cards = latest.map(cardView).sort((a, b) => order.indexOf(a.pair) - order.indexOf(b.pair));
+  const priced = new Set(cards.map((card) => card.pair));
+  const wanted = query.pair && (order.includes(query.pair) || latest.length === 0);
+  const pair = wanted ? query.pair : defaultPair(order, priced);
   const [asset, currency] = pair ? pair.split(":") : [];
   const selected = asset && currency ? { asset, currency, pair: tickKey({ asset, currency }) } : null;
 
@@ -161,6 +175,7 @@ export async function loadPage(ctx: StatusContext, query: z.output<typeof pageQu
 
   return {
     cards,
+    pairs: pairGroups(order, priced),
     selected,
     range: query.range,
     chart,

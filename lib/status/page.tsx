@@ -4,7 +4,7 @@ import { Chart } from "./chart.tsx";
 import { displayName, STATE_LABELS } from "./format.ts";
 import type { PageData, RowView } from "./page-data.ts";
 import { PAGE_RANGES, type PageRange } from "./params.ts";
-import type { CardView, HealthView } from "./view.ts";
+import type { CardView, HealthView, PairGroup } from "./view.ts";
 
 /** URLs of the page's own assets (versioned, so browsers may cache them for good). */
 export interface PageAssets {
@@ -38,12 +38,18 @@ function ChangeBadge({ change, suffix }: { change: CardView["change"]; suffix: s
   );
 }
 
+/** Who computed a card's 24h change: CoinGecko, or the demo's random walk. */
+function changeSource(card: CardView): string {
+  return card.source === "demo" ? "demo 24h change" : "CoinGecko 24h change";
+}
+
 function PriceCard({ card, selected, range }: { card: CardView; selected: boolean; range: PageRange }) {
   return (
     <li>
       <a
         class="card"
         href={pageHref(card.pair, range)}
+        data-nav=""
         data-pair={card.pair}
         data-p={card.p}
         aria-current={selected ? "true" : undefined}
@@ -57,7 +63,9 @@ function PriceCard({ card, selected, range }: { card: CardView; selected: boolea
         </span>
         <span class="card-change">
           <ChangeBadge change={card.change} suffix=" in 24 hours" />
-          <span class="muted">24h</span>
+          <span class="muted" data-field="change-source">
+            {changeSource(card)}
+          </span>
         </span>
         <span class="facts">
           <span class="fact">
@@ -82,6 +90,64 @@ function PriceCard({ card, selected, range }: { card: CardView; selected: boolea
         </span>
       </a>
     </li>
+  );
+}
+
+/**
+ * The pair selector: one row per asset, its currencies as segmented links. Plain links, so it works without the
+ * script; the script turns them into in-page switches (client.ts).
+ */
+function PairSelector({
+  groups,
+  selected,
+  range,
+}: {
+  groups: PairGroup[];
+  selected: string;
+  range: PageRange;
+}) {
+  return (
+    <nav class="pairs" aria-label="Pairs" data-role="pairs">
+      <ul class="pair-groups">
+        {groups.map((group) => (
+          <li class="pair-group" data-asset={group.asset}>
+            <span class="pair-asset">{group.name}</span>
+            <ul class="segmented">
+              {group.options.map((option) => (
+                <li>
+                  <a
+                    href={pageHref(option.pair, range)}
+                    data-nav=""
+                    data-pair-option={option.pair}
+                    data-priced={String(option.priced)}
+                    aria-current={option.pair === selected ? "page" : undefined}
+                  >
+                    <span class="visually-hidden">{`${group.name} in `}</span>
+                    {option.code}
+                    {option.priced ? null : <span class="visually-hidden"> (no price yet)</span>}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+/** The selected pair's price and CoinGecko's 24h change, above its chart (kept live like its card). */
+function PairSummary({ card }: { card: CardView }) {
+  return (
+    <p class="summary" data-role="summary" data-pair={card.pair}>
+      <span class="summary-price" data-field="price">
+        {card.price}
+      </span>
+      <ChangeBadge change={card.change} suffix=" in 24 hours" />
+      <span class="muted" data-field="change-source">
+        {changeSource(card)}
+      </span>
+    </p>
   );
 }
 
@@ -177,6 +243,7 @@ export function Page({ data, assets }: { data: PageData; assets: PageAssets }) {
   const name = selected ? displayName(selected.asset) : "";
   const currencyCode = selected?.currency.toUpperCase() ?? "";
   const down = data.health.down;
+  const pairCount = data.pairs.reduce((count, group) => count + group.options.length, 0);
   const title = selectedCard
     ? `${selectedCard.name} ${selectedCard.price} · belly-stream`
     : "belly-stream status";
@@ -214,20 +281,62 @@ export function Page({ data, assets }: { data: PageData; assets: PageAssets }) {
             <span data-role="live-text">{down ?? (data.live ? "Connecting…" : "Snapshot")}</span>
           </span>
         </header>
-        {data.health.demo ? (
-          <p class="banner" role="note">
-            <strong>Demo data.</strong> These prices are generated for a demonstration, not read from
-            CoinGecko.
-          </p>
-        ) : null}
-        {data.problems.map((problem) => (
-          <p class="alert" role="alert">
-            {problem}
-          </p>
-        ))}
         <main id="main">
+          {/* Inside the main landmark, so that assistive technology finds them with the content they qualify. */}
+          {data.health.demo ? (
+            <p class="banner" role="note">
+              <strong>Demo data.</strong> These prices are generated for a demonstration, not read from
+              CoinGecko.
+            </p>
+          ) : null}
+          {data.problems.map((problem) => (
+            <p class="alert" role="alert">
+              {problem}
+            </p>
+          ))}
+          {pairCount > 1 && selected ? (
+            <PairSelector groups={data.pairs} selected={selected.pair} range={range} />
+          ) : null}
+          {/* The selected pair's chart comes before the cards, so that a phone shows it without scrolling past them. */}
+          {selected ? (
+            <section
+              class="panel"
+              aria-labelledby="chart-title"
+              data-role="pair-panel"
+              data-pair={selected.pair}
+            >
+              <div class="panel-head">
+                <div class="panel-title">
+                  <h2 id="chart-title">
+                    {name} <span class="muted">in {currencyCode}</span>
+                  </h2>
+                  {selectedCard ? <PairSummary card={selectedCard} /> : null}
+                </div>
+                <nav class="ranges" aria-label="Chart range">
+                  {(Object.keys(PAGE_RANGES) as PageRange[]).map((option) => (
+                    <a
+                      href={pageHref(selected.pair, option)}
+                      data-nav=""
+                      aria-current={option === range ? "page" : undefined}
+                    >
+                      {option}
+                    </a>
+                  ))}
+                </nav>
+              </div>
+              <Chart
+                points={data.chart?.points ?? []}
+                currency={selected.currency}
+                title={`Price of ${name} in ${currencyCode} over the last ${RANGE_WORDS[range]}`}
+                resolution={data.chart?.resolution ?? "tick"}
+              />
+              <p class="note">
+                {`Last ${RANGE_WORDS[range]}, one point per ${data.chart?.resolution ?? "tick"}; times in UTC.`}
+              </p>
+            </section>
+          ) : null}
           <section aria-labelledby="prices-title">
-            <h2 id="prices-title" class="visually-hidden">
+            <h2 id="prices-title" class={data.cards.length > 1 ? "section-title" : "visually-hidden"}>
               Latest prices
             </h2>
             {data.cards.length > 0 ? (
@@ -243,46 +352,15 @@ export function Page({ data, assets }: { data: PageData; assets: PageAssets }) {
             )}
           </section>
           {selected ? (
-            <>
-              <section class="panel" aria-labelledby="chart-title">
+            <div class="columns">
+              <section class="panel" aria-labelledby="recent-title">
                 <div class="panel-head">
-                  <h2 id="chart-title">
-                    {name} <span class="muted">in {currencyCode}</span>
-                  </h2>
-                  <nav class="ranges" aria-label="Chart range">
-                    {(Object.keys(PAGE_RANGES) as PageRange[]).map((option) => (
-                      <a
-                        href={pageHref(selected.pair, option)}
-                        aria-current={option === range ? "page" : undefined}
-                      >
-                        {option}
-                      </a>
-                    ))}
-                  </nav>
+                  <h2 id="recent-title">Recent points</h2>
                 </div>
-                <Chart
-                  points={data.chart?.points ?? []}
-                  currency={selected.currency}
-                  title={`Price of ${name} in ${currencyCode} over the last ${RANGE_WORDS[range]}`}
-                  resolution={data.chart?.resolution ?? "tick"}
-                />
-                <p class="note">
-                  {`Last ${RANGE_WORDS[range]}, one point per ${data.chart?.resolution ?? "tick"}; times in UTC.`}
-                </p>
+                <RecentTable rows={data.rows} caption={`Most recent prices of ${name} in ${currencyCode}`} />
               </section>
-              <div class="columns">
-                <section class="panel" aria-labelledby="recent-title">
-                  <div class="panel-head">
-                    <h2 id="recent-title">Recent points</h2>
-                  </div>
-                  <RecentTable
-                    rows={data.rows}
-                    caption={`Most recent prices of ${name} in ${currencyCode}`}
-                  />
-                </section>
-                <HealthPanel health={data.health} />
-              </div>
-            </>
+              <HealthPanel health={data.health} />
+            </div>
           ) : (
             <HealthPanel health={data.health} />
           )}

@@ -60,6 +60,61 @@ export function cardView(tick: Tick): CardView {
   };
 }
 
+/** One pair of the selector. */
+export interface PairOption {
+  /** "beldex:usd". */
+  pair: string;
+  currency: string;
+  /** "USD". */
+  code: string;
+  /** Whether the cache holds a price for it (a configured pair may have none yet). */
+  priced: boolean;
+}
+
+/** The selector's row of one asset: its name and its currencies. */
+export interface PairGroup {
+  asset: string;
+  /** "Beldex". */
+  name: string;
+  options: PairOption[];
+}
+
+/**
+ * Every pair the page offers: the configured ones first, in their order, then those only the cache holds.
+ * @example pairOrder(["bitcoin:usd"], ["beldex:usd", "bitcoin:usd"]) // ["bitcoin:usd", "beldex:usd"]
+ */
+export function pairOrder(configured: string[], cached: string[]): string[] {
+  return [...new Set([...configured, ...cached])];
+}
+
+/**
+ * The pair the page opens on: the first of `order` that has a price, so that a configured id CoinGecko never
+ * answered does not leave the page blank; the first of `order` when none has one; null when there is none.
+ * @example defaultPair(["bitcoin:usd", "beldex:usd"], new Set(["beldex:usd"])) // "beldex:usd"
+ */
+export function defaultPair(order: string[], priced: ReadonlySet<string>): string | null {
+  return order.find((pair) => priced.has(pair)) ?? order[0] ?? null;
+}
+
+/**
+ * Groups pairs by asset for the selector, keeping the order of `order` (an asset's row sits where its first
+ * pair does).
+ * @example pairGroups(["bitcoin:usd", "bitcoin:eur"], new Set())[0].options.length // 2
+ */
+export function pairGroups(order: string[], priced: ReadonlySet<string>): PairGroup[] {
+  const groups = new Map<string, PairGroup>();
+  for (const pair of order) {
+    const [asset = "", currency = ""] = pair.split(":");
+    let group = groups.get(asset);
+    if (!group) {
+      group = { asset, name: displayName(asset), options: [] };
+      groups.set(asset, group);
+    }
+    group.options.push({ pair, currency, code: currency.toUpperCase(), priced: priced.has(pair) });
+  }
+  return [...groups.values()];
+}
+
 /** The pipeline health panel, formatted. */
 export interface HealthView {
   state: Freshness["state"];

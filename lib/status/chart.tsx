@@ -2,6 +2,9 @@
 // SVG stretched to the chart's size; labels are placed in percent so they stay crisp at any width, the price
 // labels left of the plot (chart.css reserves the margin) so the line never runs over them. Every part the
 // browser script updates carries a data-role.
+
+import { raw } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
 import type { ChartData, GapView } from "./chart-data.ts";
 import {
   CHART_BOX,
@@ -68,9 +71,31 @@ export function GapList({ gaps, gapMs, range }: { gaps: GapView[]; gapMs: number
   );
 }
 
+// The markup of each kept chart, per title and currency: the chart's data is reused until the pair's next tick,
+// so its SVG (most of the page's bytes and of its rendering time) is too.
+const rendered = new WeakMap<ChartData, Map<string, HtmlEscapedString>>();
+
 /** The chart figure: range statistics, the SVG plot with its axes, gap bands and "data since", the gap list. */
 export function Chart(props: ChartProps) {
   const chart = props.chart ?? dataOfPoints.get(props.points) ?? null;
+  if (!chart) return <ChartFigure {...props} chart={null} />;
+  let byTitle = rendered.get(chart);
+  if (!byTitle) {
+    byTitle = new Map();
+    rendered.set(chart, byTitle);
+  }
+  const key = `${props.currency}\n${props.title}`;
+  let html = byTitle.get(key);
+  if (!html) {
+    // Synchronous components only, so the element renders to a string at once.
+    html = raw((<ChartFigure {...props} chart={chart} />).toString());
+    byTitle.set(key, html);
+  }
+  return html;
+}
+
+function ChartFigure(props: ChartProps & { chart: ChartData | null }) {
+  const { chart } = props;
   const points = chart?.points ?? props.points;
   const { currency, title } = props;
   const model = chartModel(points, currency, {

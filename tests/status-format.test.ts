@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
-import { chartModel, decodeSeries, encodeSeries, position, Y_TICKS } from "../lib/status/chart-model.ts";
 import {
   displayName,
   formatAge,
@@ -118,66 +117,6 @@ describe("freshness", () => {
     expect(newestTickAt([makeTick({}, 3)], metrics)).toBe(metrics.lastTickAt);
     expect(newestTickAt([makeTick({}, 7)], metrics)).toBe(Date.parse(makeTick({}, 7).sourceUpdatedAt));
     expect(newestTickAt([], null)).toBeNull();
-  });
-});
-
-describe("chartModel", () => {
-  const points = [
-    { t: 0, p: 1 },
-    { t: 30_000, p: 3 },
-    { t: 60_000, p: 2 },
-  ];
-
-  test("has one vertex per point, time on x and price on y, inside the box", () => {
-    const model = chartModel(points, "usd");
-    const vertices = model.line.split(" ").map((pair) => pair.split(",").map(Number) as [number, number]);
-    expect(vertices).toHaveLength(3);
-    expect(vertices.map(([x]) => x)).toEqual([...vertices.map(([x]) => x)].sort((a, b) => a - b));
-    // The highest price is drawn highest (smallest y).
-    expect(Math.min(...vertices.map(([, y]) => y))).toBe(vertices[1]?.[1] as number);
-    for (const [x, y] of vertices) {
-      expect(x).toBeGreaterThanOrEqual(0);
-      expect(x).toBeLessThanOrEqual(1000);
-      expect(y).toBeGreaterThan(0);
-      expect(y).toBeLessThan(400);
-    }
-    // The chart reads prices with the very function of the cards and the table.
-    expect(model).toMatchObject({
-      count: 3,
-      high: formatPrice(3, "usd"),
-      low: formatPrice(1, "usd"),
-      changePct: 100,
-    });
-    expect(model.yTicks).toHaveLength(Y_TICKS);
-    expect(model.xTicks.map((tick) => tick.label)).toEqual(["00:00:00", "00:00:30", "00:01:00"]);
-    expect(model.last).toEqual(position({ t: 60_000, p: 2 }, model.scale ?? { t0: 0, t1: 1, lo: 0, hi: 1 }));
-  });
-
-  test("draws a flat or single-point series as a visible line, and nothing for no points", () => {
-    expect(chartModel([{ t: 5, p: 2 }], "usd").line).toMatch(/^[\d.]+,[\d.]+$/);
-    const flat = chartModel(
-      [
-        { t: 0, p: 2 },
-        { t: 1, p: 2 },
-      ],
-      "usd",
-    );
-    expect(new Set(flat.line.split(" ").map((vertex) => vertex.split(",")[1])).size).toBe(1);
-    const empty = chartModel([], "usd");
-    expect(empty).toMatchObject({ count: 0, line: "", area: "", last: null });
-    expect(empty.yTicks.every((tick) => tick.label === "")).toBe(true);
-  });
-
-  test("the series survives its attribute encoding exactly", () => {
-    const series = [
-      { t: 1_795_716_000_000, p: 0.07289999999999999 },
-      { t: 1_795_716_060_000, p: 91_234.5 },
-    ];
-    expect(decodeSeries(encodeSeries(series))).toEqual(series);
-    expect(decodeSeries("1,2;bad;3,x;4,5")).toEqual([
-      { t: 1, p: 2 },
-      { t: 4, p: 5 },
-    ]);
   });
 });
 

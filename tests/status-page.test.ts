@@ -1,10 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
 import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
+import { RANGE_LIMIT } from "../lib/candles.ts";
 import { type ConsumerMetrics, createConsumerMetrics, markDown } from "../lib/pipeline/metrics.ts";
 import type { HistoryStore } from "../lib/ports.ts";
 import { createStatusApp, createTickFeed, type StatusDeps } from "../lib/status/app.ts";
-import { CHART_MAX_POINTS } from "../lib/status/page-data.ts";
+import { CHART_COLUMNS } from "../lib/status/chart-model.ts";
+import { formatPrice } from "../lib/status/format.ts";
 import type { Tick } from "../lib/tick.ts";
 import { makeTick } from "./support/ticks.ts";
 
@@ -106,10 +108,12 @@ describe("GET / (status page)", () => {
     expect(svg).toContain('role="img"');
     expect(svg).toContain('data-points="30"');
     expect(svg).toContain(
-      'aria-label="Price of Beldex in USD over the last 24 hours: 30 points, low $0.07120, high $0.07410, up 4.07%"',
+      'aria-label="Price of Beldex in USD over the last 24 hours: 30 points, low $0.07120, high $0.07410, up 4.07%, no gaps, data since Nov 26, 18:00"',
     );
-    const points = html.match(/<polyline class="line" data-role="line" points="([^"]*)"/)?.[1] ?? "";
-    expect(points.split(" ")).toHaveLength(30);
+    const line = html.match(/<path class="line" data-role="line" d="([^"]*)"/)?.[1] ?? "";
+    expect(line.split(/[ML]/).filter(Boolean)).toHaveLength(30);
+    expect(html).toContain("24h change (chart)");
+    expect(html).toContain("No gaps longer than 2m 00s in the last 24h.");
     expect(html).toContain('<dd data-role="high">$0.07410</dd>');
     expect(html).toContain('<dd data-role="low">$0.07120</dd>');
   });
@@ -195,16 +199,20 @@ describe("GET / (status page)", () => {
     expect(html.indexOf('id="chart-title"')).toBeLessThan(html.indexOf('id="prices-title"'));
   });
 
-  test("draws hourly closes when a range holds more ticks than the chart draws one by one", async () => {
-    const ticks = Array.from({ length: CHART_MAX_POINTS + 1 }, (_, i) =>
-      makeTick({ price: 1 + i / 1000 }, i * 5),
+  test("draws the low and high of each column when a range holds more ticks than one read returns", async () => {
+    // One tick a minute for a week and a bit, with one spike: more than a range read returns.
+    const ticks = Array.from({ length: RANGE_LIMIT.max + 500 }, (_, i) =>
+      makeTick({ price: i === 4000 ? 5 : 1 + (i % 100) / 1000 }, i),
     );
     const at = Date.parse(ticks[ticks.length - 1]?.sourceUpdatedAt ?? "") + MINUTE;
     const { app } = await setup({ ticks, at });
-    const { html } = await page(app, "/?range=30d");
-    const hours = Math.ceil(((CHART_MAX_POINTS + 1) * 5) / 60);
-    expect(html).toContain(`data-points="${hours}"`);
-    expect(html).toContain("one point per hourly close");
+    const { html } = await page(app, "/?range=7d");
+    const drawn = Number(/data-points="(\d+)"/.exec(html)?.[1]);
+    expect(drawn).toBeGreaterThan(100);
+    expect(drawn).toBeLessThanOrEqual(2 * CHART_COLUMNS + 2);
+    expect(html).toContain("low and high");
+    // The spike survives the reduction.
+    expect(html).toContain(`<dd data-role="high">${formatPrice(5, "usd")}</dd>`);
   });
 
   test("lists the recent points, newest first, each with its change from the one before", async () => {

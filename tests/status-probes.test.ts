@@ -210,6 +210,8 @@ describe("GET /metrics", () => {
       'belly_dependency_up{dependency="cache"}': "1",
       'belly_dependency_up{dependency="dlq"}': "1",
       'belly_dependency_up{dependency="kafka"}': "1",
+      'belly_history_gaps{asset="beldex",currency="usd"}': "0",
+      'belly_history_gap_seconds{asset="beldex",currency="usd"}': "0",
     });
   });
 
@@ -225,7 +227,7 @@ describe("GET /metrics", () => {
       } else if (!line.startsWith("# TYPE ")) {
         // Prometheus sample syntax: name, optional labels, space, Go float.
         expect(line).toMatch(
-          /^belly_[a-z_]+(\{[a-z_]+="[a-z]+"\})? (-?\d+(\.\d+)?(e[+-]?\d+)?|NaN|[+-]Inf)$/,
+          /^belly_[a-z_]+(\{[a-z_]+="[a-z]+"(,[a-z_]+="[a-z]+")*\})? (-?\d+(\.\d+)?(e[+-]?\d+)?|NaN|[+-]Inf)$/,
         );
         const name = line.split(" ")[0]?.replace(/\{.*\}$/, "");
         expect(text).toContain(`# TYPE ${name} `);

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { etag } from "hono/etag";
+import chartStyle from "./chart.css" with { type: "text" };
 import type { PageAssets } from "./page.tsx";
 import style from "./style.css" with { type: "text" };
 
@@ -18,7 +19,8 @@ const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect 
 const version = (body: string) => Bun.hash(body).toString(36);
 const asset = (body: string, type: string): Asset => ({ body, type, version: version(body) });
 
-const STYLE = asset(style, "text/css; charset=utf-8");
+// The chart's rules come after the page's, so that they win where both set the same property.
+const STYLE = asset(`${style}\n${chartStyle}`, "text/css; charset=utf-8");
 const ICON_ASSET = asset(ICON, "image/svg+xml");
 
 let client: Promise<Asset | null> | undefined;

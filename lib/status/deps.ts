@@ -4,6 +4,7 @@ import type { ConsumerMetrics } from "../pipeline/metrics.ts";
 import type { HistoryStore, LatestCache } from "../ports.ts";
 import { type Tick, tickKey } from "../tick.ts";
 import { boundedRepair, repairOnMiss } from "./cache-repair.ts";
+import { type ChartCache, createChartCache } from "./chart-cache.ts";
 import {
   type CacheReader,
   DEFAULT_SINK_TIMEOUT_MS,
@@ -72,6 +73,8 @@ export interface StatusContext {
   /** With misses repaired when {@link StatusDeps.repair} is given. */
   cache: CacheReader;
   history: HistoryReader;
+  /** The chart's reads per pair, kept until the pair's next tick (or one fetch interval). */
+  charts: ChartCache;
   /** Runs {@link StatusDeps.repair}, waiting at most the sink timeout; never throws; a no-op without it. */
   repairLatest: () => Promise<void>;
   health: () => PipelineHealth;
@@ -91,13 +94,15 @@ export function resolveDeps(deps: StatusDeps): StatusContext {
   const cache = guardCache(deps.cache, timeoutMs);
   const history = guardHistory(deps.history, timeoutMs);
   const repairLatest = deps.repair ? boundedRepair(deps.repair, timeoutMs) : async () => {};
+  const now = deps.now ?? Date.now;
   return {
     cache: deps.repair ? repairOnMiss(cache, history, repairLatest) : cache,
     history,
+    charts: createChartCache({ maxAgeMs: deps.fetchIntervalMs, now }),
     repairLatest,
     health: deps.health,
     fetchIntervalMs: deps.fetchIntervalMs,
-    now: deps.now ?? Date.now,
+    now,
     subscribe: deps.subscribe,
     log: deps.log,
     heartbeatMs: deps.heartbeatMs ?? 15_000,

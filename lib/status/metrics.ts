@@ -14,11 +14,22 @@ interface Metric {
   value: number | null;
 }
 
+/** Gaps of one pair's history over the page's default window, for `belly_history_gaps`. */
+export interface PairGaps {
+  asset: string;
+  currency: string;
+  /** Gaps longer than twice FETCH_INTERVAL in the last 24 hours. */
+  count: number;
+  /** Their total length, in seconds. */
+  seconds: number;
+}
+
 /**
- * The exposition text of a snapshot's metrics (the tick age is left out before the first tick).
- * @example prometheusText(await takeSnapshot(ctx)) // "# HELP belly_ticks_consumed_total …\n…"
+ * The exposition text of a snapshot's metrics (the tick age is left out before the first tick), with the
+ * history's gaps per pair when given (a pair whose history could not be read is left out).
+ * @example prometheusText(await takeSnapshot(ctx), gaps) // "# HELP belly_ticks_consumed_total …\n…"
  */
-export function prometheusText({ health, freshness }: StatusSnapshot): string {
+export function prometheusText({ health, freshness }: StatusSnapshot, gaps: PairGaps[] = []): string {
   const { metrics } = health;
   const list: Metric[] = [
     {
@@ -96,5 +107,20 @@ export function prometheusText({ health, freshness }: StatusSnapshot): string {
       value: metrics.dependencies[name].up ? 1 : 0,
     })),
   });
+  // Gauges, not counters: a gap leaves the window after 24 hours, and a late tick can fill one in.
+  families.push(
+    {
+      name: "belly_history_gaps",
+      type: "gauge",
+      help: "Gaps longer than twice FETCH_INTERVAL in the last 24 hours of a pair's history (the page's 24h chart).",
+      samples: gaps.map(({ asset, currency, count }) => ({ labels: { asset, currency }, value: count })),
+    },
+    {
+      name: "belly_history_gap_seconds",
+      type: "gauge",
+      help: "Total length of those gaps in the last 24 hours of a pair's history, in seconds.",
+      samples: gaps.map(({ asset, currency, seconds }) => ({ labels: { asset, currency }, value: seconds })),
+    },
+  );
   return formatExposition(families);
 }

@@ -3,10 +3,10 @@
 
 import type { z } from "zod";
 import { SinkError } from "../errors.ts";
-import type { CandleInterval } from "../ports.ts";
 import type { Tick } from "../tick.ts";
 import { tickKey, tickTime } from "../tick.ts";
-import type { ChartPoint } from "./chart-model.ts";
+import { rememberChart } from "./chart.tsx";
+import { type ChartData, readChart } from "./chart-data.ts";
 import type { StatusContext } from "./deps.ts";
 import {
   type ChangeView,
@@ -16,7 +16,8 @@ import {
   formatTime,
   percentChange,
 } from "./format.ts";
-import { PAGE_RANGES, type PageRange, type pageQuery } from "./params.ts";
+import type { PairGaps } from "./metrics.ts";
+import type { PageRange, pageQuery } from "./params.ts";
 import { takeSnapshot } from "./snapshot.ts";
 import {
   type CardView,
@@ -29,18 +30,10 @@ import {
   pairOrder,
 } from "./view.ts";
 
-/** Most points the chart draws one per tick; a longer range is drawn from store-computed candle closes. */
-export const CHART_MAX_POINTS = 1500;
+export type { ChartData, GapView } from "./chart-data.ts";
+
 /** Rows of the recent-points table. */
 const TABLE_ROWS = 12;
-
-// The candle width used when a range holds too many ticks: a few hundred points per range.
-const FALLBACK_INTERVAL: Record<PageRange, CandleInterval> = { "24h": "5m", "7d": "1h", "30d": "1h" };
-const RESOLUTION: Record<CandleInterval, string> = {
-  "5m": "5-minute close",
-  "1h": "hourly close",
-  "1d": "daily close",
-};
 
 /** One row of the recent-points table. */
 export interface RowView {
@@ -51,13 +44,6 @@ export interface RowView {
   price: string;
   /** Change from the previous (older) point. */
   change: ChangeView;
-}
-
-/** The chart's series and what one point stands for. */
-export interface ChartData {
-  points: ChartPoint[];
-  /** "tick", or the candle close drawn instead ("hourly close") when the range holds too many ticks. */
-  resolution: string;
 }
 
 /** Data of the status page. */
@@ -95,23 +81,51 @@ async function orProblem<T>(
   }
 }
 
-async function chartData(
+/** Key of the table's read in the chart cache (the chart's own keys are the ranges). */
+const RECENT_KEY = "recent";
+
+/** The newest source time of a pair in the snapshot's latest ticks, or null: what a kept read is valid for. */
+function stampOf(latest: Tick[], pair: string): number | null {
+  const tick = latest.find((candidate) => tickKey(candidate) === pair);
+  return tick ? tickTime(tick) : null;
+}
+
+/**
+ * The chart of one pair and range, reused until the pair's next tick (see chart-cache.ts).
+ * @example const chart = await loadChart(ctx, "beldex", "usd", "24h", snapshot.latest);
+ */
+export function loadChart(
   ctx: StatusContext,
   asset: string,
   currency: string,
   range: PageRange,
-  now: number,
+  latest: Tick[],
 ): Promise<ChartData> {
-  const from = new Date(now - PAGE_RANGES[range]);
-  const ticks = await ctx.history.range({ asset, currency, from, limit: CHART_MAX_POINTS + 1 });
-  if (ticks.length <= CHART_MAX_POINTS)
-    return { points: ticks.map((tick) => ({ t: tickTime(tick), p: tick.price })), resolution: "tick" };
-  const interval = FALLBACK_INTERVAL[range];
-  const candles = await ctx.history.candles({ asset, currency, from, interval });
-  return {
-    points: candles.map((candle) => ({ t: Date.parse(candle.start), p: candle.close })),
-    resolution: RESOLUTION[interval],
-  };
+  const pair = tickKey({ asset, currency });
+  return ctx.charts.get(pair, range, stampOf(latest, pair), () =>
+    readChart(ctx.history, asset, currency, range, ctx.now(), ctx.fetchIntervalMs).then(rememberChart),
+  );
+}
+
+/**
+ * Gaps of the last 24 hours of every pair in the latest ticks, from the same (kept) reads as the page's 24h
+ * chart; a pair whose history cannot be read is left out.
+ * @example prometheusText(snapshot, await historyGaps(ctx, snapshot.latest))
+ */
+export async function historyGaps(ctx: StatusContext, latest: Tick[]): Promise<PairGaps[]> {
+  const found = await Promise.all(
+    latest.map(async ({ asset, currency }) => {
+      try {
+        const { gaps } = await loadChart(ctx, asset, currency, "24h", latest);
+        const seconds = gaps.reduce((sum, gap) => sum + gap.ms, 0) / 1000;
+        return { asset, currency, count: gaps.length, seconds };
+      } catch (error) {
+        if (!(error instanceof SinkError)) throw error;
+        return null;
+      }
+    }),
+  );
+  return found.filter((gaps): gaps is PairGaps => gaps !== null);
 }
 
 /**
@@ -157,13 +171,16 @@ export async function loadPage(ctx: StatusContext, query: z.output<typeof pageQu
     const historyProblem = "The price history is unavailable: the chart and the table are empty.";
     const [chartResult, recent] = await Promise.all([
       orProblem(
-        () => chartData(ctx, selected.asset, selected.currency, query.range, now),
+        () => loadChart(ctx, selected.asset, selected.currency, query.range, latest),
         null,
         historyProblem,
         problems,
       ),
       orProblem(
-        () => ctx.history.recent(selected.asset, selected.currency, TABLE_ROWS + 1),
+        () =>
+          ctx.charts.get(selected.pair, RECENT_KEY, stampOf(latest, selected.pair), () =>
+            ctx.history.recent(selected.asset, selected.currency, TABLE_ROWS + 1),
+          ),
         [],
         historyProblem,
         problems,

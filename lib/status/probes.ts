@@ -5,6 +5,7 @@ import { downSummary } from "./dependency-view.ts";
 import type { StatusContext } from "./deps.ts";
 import { formatAge } from "./format.ts";
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "./metrics.ts";
+import { historyGaps } from "./page-data.ts";
 import { type StatusSnapshot, takeSnapshot } from "./snapshot.ts";
 
 // Outcome of one readiness check: "ok" or a short reason.
@@ -70,10 +71,12 @@ export function probeRoutes(ctx: StatusContext) {
       const result = await readiness(ctx);
       return c.json(result, result.ready ? 200 : 503, noStore);
     })
-    .get("/metrics", async (c) =>
-      c.body(prometheusText(await takeSnapshot(ctx)), 200, {
+    .get("/metrics", async (c) => {
+      const snapshot = await takeSnapshot(ctx);
+      const gaps = await historyGaps(ctx, snapshot.latest);
+      return c.body(prometheusText(snapshot, gaps), 200, {
         ...noStore,
         "Content-Type": PROMETHEUS_CONTENT_TYPE,
-      }),
-    );
+      });
+    });
 }

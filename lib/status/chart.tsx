@@ -29,19 +29,6 @@ export interface ChartProps {
   chart?: ChartData | null;
 }
 
-// Transitional: page.tsx passes the chart's points only. The points array the page hands over is the very one
-// readChart built, so the chart finds the rest of its data through it until the page passes `chart` itself.
-const dataOfPoints = new WeakMap<ChartPoint[], ChartData>();
-
-/**
- * Lets {@link Chart} find a chart's data from its points array alone (see `chart` in {@link ChartProps}).
- * @example rememberChart(chart); // then <Chart points={chart.points} … /> draws the whole range
- */
-export function rememberChart(chart: ChartData): ChartData {
-  dataOfPoints.set(chart.points, chart);
-  return chart;
-}
-
 /**
  * The list of gaps under the chart: from, to and length of each, or a line saying there are none.
  * @example <GapList gaps={chart.gaps} gapMs={chart.gapMs} range="24h" />
@@ -77,7 +64,7 @@ const rendered = new WeakMap<ChartData, Map<string, HtmlEscapedString>>();
 
 /** The chart figure: range statistics, the SVG plot with its axes, gap bands and "data since", the gap list. */
 export function Chart(props: ChartProps) {
-  const chart = props.chart ?? dataOfPoints.get(props.points) ?? null;
+  const chart = props.chart ?? null;
   if (!chart) return <ChartFigure {...props} chart={null} />;
   let byTitle = rendered.get(chart);
   if (!byTitle) {

@@ -2,12 +2,16 @@
 // copies the server-formatted values into the page (textContent only: no markup ever comes from the stream),
 // redraws the chart with the same code as the server, and keeps the "last tick" age ticking.
 import {
+  appendPoint,
   CHART_BOX,
+  type ChartGap,
   type ChartModel,
   type ChartPoint,
   chartLabel,
   chartModel,
+  decodeGaps,
   decodeSeries,
+  encodeGaps,
   encodeSeries,
   position,
 } from "./chart-model.ts";
@@ -22,6 +26,8 @@ import {
   STATE_LABELS,
 } from "./format.ts";
 import type { CardView, HealthView, TickEvent } from "./view.ts";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
 
 type LiveState = "connecting" | "live" | "reconnecting" | "off";
 const LIVE_TEXT: Record<LiveState, string> = {
@@ -84,16 +90,35 @@ function start(doc: Document): Stop {
   const plot = svg?.parentElement ?? null;
   const currency = svg?.dataset.currency ?? "";
   let series: ChartPoint[] = decodeSeries(svg?.dataset.series);
-  let model: ChartModel = chartModel(series, currency);
+  let gaps: ChartGap[] = decodeGaps(svg?.dataset.gaps);
+  // The range the server drew: its start stays, its end follows the newest point.
+  const from = Number(svg?.dataset.from) || undefined;
+  const renderedTo = Number(svg?.dataset.to) || undefined;
+  const gapMs = Number(svg?.dataset.gapMs) || undefined;
+  const options = () => ({
+    from,
+    to: Math.max(renderedTo ?? 0, series[series.length - 1]?.t ?? 0) || undefined,
+    gaps,
+    gapMs,
+  });
+  let model: ChartModel = chartModel(series, currency, options());
 
   // --- Chart -------------------------------------------------------------------------------------------------
+  /** SVG elements made like chart.tsx makes them; tick counts change with the range, so they are rebuilt. */
+  const svgElement = (name: string, attributes: Record<string, string | number>, text?: string) => {
+    const element = doc.createElementNS(SVG_NS, name);
+    for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+    if (text !== undefined) element.textContent = text;
+    return element;
+  };
   const drawChart = () => {
     if (!svg) return;
-    model = chartModel(series, currency);
+    model = chartModel(series, currency, options());
     svg.dataset.series = encodeSeries(series);
+    svg.dataset.gaps = encodeGaps(gaps);
     svg.dataset.points = String(model.count);
     svg.setAttribute("aria-label", chartLabel(svg.dataset.title ?? "", model));
-    svg.querySelector('[data-role="line"]')?.setAttribute("points", model.line);
+    svg.querySelector('[data-role="line"]')?.setAttribute("d", model.line);
     svg.querySelector('[data-role="area"]')?.setAttribute("d", model.area);
     const dot = svg.querySelector('[data-role="dot"]');
     if (dot && model.last) {
@@ -101,22 +126,52 @@ function start(doc: Document): Stop {
       dot.setAttribute("cy", `${model.last.y}%`);
       dot.setAttribute("visibility", "visible");
     }
-    svg.querySelectorAll('[data-role="ytick"]').forEach((group, index) => {
-      const tick = model.yTicks[index];
-      if (!tick) return;
-      for (const line of group.querySelectorAll("line")) {
-        line.setAttribute("y1", `${tick.at}%`);
-        line.setAttribute("y2", `${tick.at}%`);
-      }
-      const text = group.querySelector("text");
-      if (text) {
-        text.setAttribute("y", `${tick.at}%`);
-        text.textContent = tick.label;
-      }
-    });
-    doc.querySelectorAll('[data-role="xtick"]').forEach((span, index) => {
-      span.textContent = model.xTicks[index]?.label ?? "";
-    });
+    const inner = svg.querySelector(":scope > svg");
+    for (const old of svg.querySelectorAll('[data-role="ytick"], [data-role="xtick"], [data-role="gap"]'))
+      old.remove();
+    for (const tick of model.yTicks) {
+      const group = svgElement("g", { "data-role": "ytick" });
+      group.append(
+        svgElement("line", { class: "grid", x1: 0, x2: "100%", y1: `${tick.at}%`, y2: `${tick.at}%` }),
+        svgElement(
+          "text",
+          { class: "ylabel", x: -8, y: `${tick.at}%`, dy: "0.32em", "text-anchor": "end" },
+          tick.label,
+        ),
+      );
+      svg.insertBefore(group, inner);
+    }
+    const cursorLine = svg.querySelector('[data-role="cursor"]');
+    for (const tick of model.xTicks)
+      svg.insertBefore(
+        svgElement(
+          "text",
+          {
+            class: "xlabel",
+            "data-role": "xtick",
+            x: `${tick.at}%`,
+            y: "100%",
+            dy: -8,
+            "text-anchor": "middle",
+          },
+          tick.label,
+        ),
+        cursorLine,
+      );
+    const area = inner?.querySelector('[data-role="area"]') ?? null;
+    for (const gap of model.gaps) {
+      const band = svgElement("rect", {
+        class: "gap",
+        "data-role": "gap",
+        x: (gap.x / 100) * CHART_BOX.width,
+        y: CHART_BOX.top,
+        width: Math.max(1, (gap.width / 100) * CHART_BOX.width),
+        height: CHART_BOX.height - CHART_BOX.top - CHART_BOX.bottom,
+        "vector-effect": "non-scaling-stroke",
+      });
+      band.append(svgElement("title", {}, gap.title));
+      inner?.insertBefore(band, area);
+    }
     setText(doc, '[data-role="high"]', model.high);
     setText(doc, '[data-role="low"]', model.low);
     setText(doc, '[data-role="count"]', String(model.count));
@@ -135,7 +190,8 @@ function start(doc: Document): Stop {
     const last = series[series.length - 1];
     // The feed may repeat a tick (replays, unchanged prices): one point per source time.
     if (last && card.t <= last.t) return;
-    series = [...series, { t: card.t, p: card.p }];
+    // A tick after a silence longer than the gap threshold breaks the line, as the server would draw it.
+    ({ points: series, gaps } = appendPoint(series, gaps, { t: card.t, p: card.p }, gapMs));
     drawChart();
   };
 

@@ -5,7 +5,6 @@ import type { z } from "zod";
 import { SinkError } from "../errors.ts";
 import type { Tick } from "../tick.ts";
 import { tickKey, tickTime } from "../tick.ts";
-import { rememberChart } from "./chart.tsx";
 import { type ChartData, readChart } from "./chart-data.ts";
 import type { StatusContext } from "./deps.ts";
 import {
@@ -103,7 +102,7 @@ export function loadChart(
 ): Promise<ChartData> {
   const pair = tickKey({ asset, currency });
   return ctx.charts.get(pair, range, stampOf(latest, pair), () =>
-    readChart(ctx.history, asset, currency, range, ctx.now(), ctx.fetchIntervalMs).then(rememberChart),
+    readChart(ctx.history, asset, currency, range, ctx.now(), ctx.fetchIntervalMs),
   );
 }
 

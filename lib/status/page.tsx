@@ -325,6 +325,7 @@ export function Page({ data, assets }: { data: PageData; assets: PageAssets }) {
                 </nav>
               </div>
               <Chart
+                chart={data.chart}
                 points={data.chart?.points ?? []}
                 currency={selected.currency}
                 title={`Price of ${name} in ${currencyCode} over the last ${RANGE_WORDS[range]}`}

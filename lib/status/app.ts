@@ -2,16 +2,20 @@
 // so that tests drive it with app.request() and the consumer serves it with serveStatus().
 import type { Server } from "bun";
 import { Hono } from "hono";
+import { downDependencies } from "../pipeline/metrics.ts";
+import { tickKey } from "../tick.ts";
 import { apiRoutes, revalidate } from "./api.ts";
 import { assetRoutes, assetUrls } from "./assets.ts";
 import { resolveDeps, type StatusDeps } from "./deps.ts";
 import { openApiDocument } from "./openapi.ts";
 import { renderPage } from "./page.tsx";
+import { createPageCache } from "./page-cache.ts";
 import { loadPage } from "./page-data.ts";
 import { pageQuery } from "./params.ts";
 import { probeRoutes } from "./probes.ts";
 import { errorResponse, notFound } from "./responses.ts";
 import { securityHeaders } from "./security.ts";
+import { type StatusSnapshot, takeSnapshot } from "./snapshot.ts";
 import { streamHandler } from "./sse.ts";
 import { valid } from "./validate.ts";
 
@@ -31,6 +35,7 @@ export { createTickFeed } from "./feed.ts";
 export function createStatusApp(deps: StatusDeps) {
   const ctx = resolveDeps(deps);
   const openApi = openApiDocument();
+  const pages = createPageCache({ now: ctx.now });
   return (
     new Hono()
       .use(securityHeaders())
@@ -44,10 +49,27 @@ export function createStatusApp(deps: StatusDeps) {
       .use("/openapi.json", ...revalidate())
       .get("/openapi.json", (c) => c.json(openApi))
       .get("/", valid("query", pageQuery), async (c) => {
-        const [data, assets] = await Promise.all([loadPage(ctx, c.req.valid("query")), assetUrls()]);
-        return c.html(await renderPage(data, assets), 200, { "Cache-Control": "no-cache" });
+        const query = c.req.valid("query");
+        const snapshot = await takeSnapshot(ctx);
+        const html = await pages.get(`${query.pair ?? ""}|${query.range}`, pageStamp(snapshot), async () => {
+          const [data, assets] = await Promise.all([loadPage(ctx, query, snapshot), assetUrls()]);
+          return renderPage(data, assets);
+        });
+        return c.html(html, 200, { "Cache-Control": "no-cache" });
       })
   );
+}
+
+/**
+ * What a rendered page shows that may change between two requests a second apart: every pair's newest tick,
+ * whether the cache answered, which dependencies are down and the data's freshness.
+ */
+function pageStamp(snapshot: StatusSnapshot): string {
+  const latest = snapshot.latest.map((tick) => `${tickKey(tick)}@${tick.sourceUpdatedAt}`).join(",");
+  const down = downDependencies(snapshot.health.metrics)
+    .map((state) => `${state.name}:${state.fix ?? ""}:${state.error ?? ""}`)
+    .join(",");
+  return `${latest}|${snapshot.cacheFailed}|${down}|${snapshot.freshness.state}|${snapshot.health.demo}`;
 }
 
 /** The status app's type, routes included: `hc<StatusApp>(url)` is a typed client of its API. */

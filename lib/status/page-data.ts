@@ -17,7 +17,7 @@ import {
 } from "./format.ts";
 import type { PairGaps } from "./metrics.ts";
 import type { PageRange, pageQuery } from "./params.ts";
-import { takeSnapshot } from "./snapshot.ts";
+import { type StatusSnapshot, takeSnapshot } from "./snapshot.ts";
 import {
   type CardView,
   cardView,
@@ -150,8 +150,13 @@ function tableRows(recent: Tick[], now: number, rows = TABLE_ROWS): RowView[] {
  * Reads the page's data: latest prices and health from one snapshot, the selected pair's chart and recent points.
  * @example const data = await loadPage(ctx, { range: "24h" });
  */
-export async function loadPage(ctx: StatusContext, query: z.output<typeof pageQuery>): Promise<PageData> {
-  const snapshot = await takeSnapshot(ctx);
+export async function loadPage(
+  ctx: StatusContext,
+  query: z.output<typeof pageQuery>,
+  /** The request's snapshot when the caller took it already. Default: one taken here. */
+  taken?: StatusSnapshot,
+): Promise<PageData> {
+  const snapshot = taken ?? (await takeSnapshot(ctx));
   const { latest, now } = snapshot;
   const problems = snapshot.cacheFailed
     ? ["The latest-price cache is unavailable: prices may be missing."]

@@ -9,6 +9,7 @@ import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { stackInfo } from "../scripts/stack/config.ts";
 import { type StackInfo, startStack, status } from "../scripts/stack/index.ts";
+import { apiLatest } from "./api-latest.ts";
 import { cacheRedis } from "./cache-redis.ts";
 import { consumerBatch } from "./consumer-batch.ts";
 import type { Benchmark, Service } from "./context.ts";
@@ -31,6 +32,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   cacheRedis,
   consumerBatch,
   kafkaPublish,
+  apiLatest,
 ];
 /**
  * Budget of the benchmarks once the stack answers (under 3 minutes on 2 cores with the stack running); past

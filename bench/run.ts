@@ -9,6 +9,7 @@ import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { stackInfo } from "../scripts/stack/config.ts";
 import { type StackInfo, startStack, status } from "../scripts/stack/index.ts";
+import { apiLatest } from "./api-latest.ts";
 import { cacheRedis } from "./cache-redis.ts";
 import { consumerBatch } from "./consumer-batch.ts";
 import type { Benchmark, Service } from "./context.ts";
@@ -33,6 +34,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   consumerBatch,
   kafkaPublish,
   statusPage,
+  apiLatest,
 ];
 /**
  * Budget of the benchmarks once the stack answers (about 2 minutes on 2 cores with the stack running); past

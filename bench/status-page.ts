@@ -4,12 +4,13 @@
  * runs in a child process of its own (bench/page-server.ts), so that the load generator never shares its
  * event loop; the history is one pair's last 24 hours (the page's default view), with a 30-minute hole.
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import autocannon from "autocannon";
 import type { Benchmark } from "./context.ts";
-import { compare, expectEqual, type Figure, interleaved, type Metrics, rate } from "./measure.ts";
+import { httpLoad, startBenchServer } from "./http-load.ts";
+import { compare, expectEqual, type Figure, interleaved, rate } from "./measure.ts";
 import { createBenchDatabase } from "./stack.ts";
 
 /** History sizes measured, each in the same database, loaded anew. */
@@ -23,12 +24,6 @@ const WARMUP_S = 1;
 const PAIR = { asset: "beldex", currency: "usd" } as const;
 const DAY_MS = 86_400_000;
 const HOLE_MS = 30 * 60_000;
-
-/** Requests per second and 99th-percentile latency of one loaded run. */
-interface LoadMetrics extends Metrics {
-  requestsPerSecond: number;
-  p99Ms: number;
-}
 
 /**
  * Writes `rows` ticks of {@link PAIR}, evenly over the 24 hours before now less a 30-minute hole in the
@@ -60,38 +55,6 @@ async function loadHistory(url: string, rows: number): Promise<void> {
   }
 }
 
-/** Starts bench/page-server.ts with `args` and resolves with its port once it listens. */
-async function startServer(args: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = Bun.spawn(["bun", join(import.meta.dir, "page-server.ts"), ...args], {
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`page server ${args[0]} exited before listening (code ${await child.exited})`);
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const { port } = JSON.parse(text.split("\n")[0] as string) as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    stop: async () => {
-      child.kill();
-      await child.exited;
-    },
-  };
-}
-
-/** One autocannon run; fails on any error or non-2xx answer, so a figure never counts failures as speed. */
-async function load(url: string, seconds: number): Promise<LoadMetrics> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds });
-  expectEqual(`${url}: errors`, result.errors, 0);
-  expectEqual(`${url}: non-2xx answers`, result.non2xx, 0);
-  return { requestsPerSecond: result.requests.average, p99Ms: result.latency.p99 };
-}
-
 /** GET / of the status app at each history size, beside a bare Hono app serving the same bytes. */
 export const statusPage: Benchmark = {
   name: `status page GET / (${SIZES.map((n) => n.toLocaleString("en-US")).join(" and ")} rows of history, ${CONNECTIONS} connections, autocannon)`,
@@ -112,7 +75,7 @@ export const statusPage: Benchmark = {
       ctx.log(
         `${rows.toLocaleString("en-US")} rows loaded in ${((performance.now() - t0) / 1000).toFixed(1)}s`,
       );
-      const ours = await startServer(["status", db.url]);
+      const ours = await startBenchServer("page-server.ts", ["status", db.url], "/");
       const stopOurs = ctx.defer(ours.stop);
       const first = await fetch(ours.url);
       const page = await first.text();
@@ -122,17 +85,20 @@ export const statusPage: Benchmark = {
       sizes.push(bytes);
       const file = join(dir, `page-${rows}.html`);
       writeFileSync(file, page);
-      const bare = await startServer(["bare", file]);
+      const bare = await startBenchServer("page-server.ts", ["bare", file], "/");
       const stopBare = ctx.defer(bare.stop);
       const bareBytes = Buffer.byteLength(await (await fetch(bare.url)).text());
       expectEqual("bare page bytes", bareBytes, bytes);
       ctx.log(
         `page: ${bytes.toLocaleString("en-US")} bytes; first GET / took its reads, the rest may reuse them`,
       );
-      await load(ours.url, WARMUP_S);
-      await load(bare.url, WARMUP_S);
+      await httpLoad(ours.url, WARMUP_S, CONNECTIONS);
+      await httpLoad(bare.url, WARMUP_S, CONNECTIONS);
       const rounds = await interleaved(
-        { ours: () => load(ours.url, DURATION_S), baseline: () => load(bare.url, DURATION_S) },
+        {
+          ours: () => httpLoad(ours.url, DURATION_S, CONNECTIONS),
+          baseline: () => httpLoad(bare.url, DURATION_S, CONNECTIONS),
+        },
         ctx.log,
         (m) => `${rate(m.requestsPerSecond, "req/s")} p99 ${m.p99Ms} ms`,
       );

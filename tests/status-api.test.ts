@@ -4,7 +4,7 @@ import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
 import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
 import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
 import type { HistoryStore, LatestCache } from "../lib/ports.ts";
-import { createStatusApp, type StatusApp, type StatusDeps } from "../lib/status/app.ts";
+import { createStatusApp, createTickFeed, type StatusApp, type StatusDeps } from "../lib/status/app.ts";
 import type { Tick } from "../lib/tick.ts";
 import { makeTick } from "./support/ticks.ts";
 
@@ -331,10 +331,13 @@ describe("caching", () => {
     expect(again.headers.get("content-security-policy")).toContain("default-src 'self'");
   });
 
-  test("a new tick changes the ETag", async () => {
-    const { app, cache } = await setup();
+  test("a new tick the consumer wrote changes the ETag at once", async () => {
+    const written = createTickFeed();
+    const { app, cache } = await setup({ written: written.subscribe });
     const before = (await app.request("/api/latest/beldex?currency=usd")).headers.get("etag");
-    await cache.putIfNewer([makeTick({ price: 0.08 }, 45)]);
+    const tick = makeTick({ price: 0.08 }, 45);
+    await cache.putIfNewer([tick]);
+    written.publish([tick]);
     const after = await app.request("/api/latest/beldex?currency=usd", {
       headers: { "If-None-Match": before ?? "" },
     });

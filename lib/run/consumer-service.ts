@@ -30,6 +30,8 @@ export async function runConsumerService(deps: {
   const { bus, history, cache, log, signal } = deps;
   const metrics = createConsumerMetrics();
   const feed = createTickFeed();
+  // The API's latest view hears the writes on a feed of its own: the live-stream feed counts its listeners.
+  const writes = createTickFeed();
   const startedAt = Date.now();
   const repair = createLatestRepair({ history, cache, log });
   const repairs = new AbortController();
@@ -39,6 +41,7 @@ export async function runConsumerService(deps: {
     log,
     fetchIntervalMs: deps.fetchIntervalMs,
     subscribe: feed.subscribe,
+    written: writes.subscribe,
     repair,
     pairs: deps.pairs,
     health: () => ({ metrics, lag: bus.lag(), startedAt, demo: deps.demo ?? false }),
@@ -68,7 +71,10 @@ export async function runConsumerService(deps: {
       deadLetters: bus.deadLetters,
       log,
       metrics,
-      onWritten: feed.publish,
+      onWritten: (ticks) => {
+        writes.publish(ticks);
+        feed.publish(ticks);
+      },
     });
     const subscription = await bus.subscribe(processBatch, signal);
     log.info("consumer started");

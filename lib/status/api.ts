@@ -1,12 +1,12 @@
-// JSON API: pairs, latest prices, history and candles. Every parameter is validated (400 with the issues), an
+// JSON API: pairs and latest prices (from the in-process latest view), history and candles. Every parameter is validated (400 with the issues), an
 // unknown pair is a 404, and a sink failure becomes a 503 in the app's error handler (SinkError).
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { etag } from "hono/etag";
 import { SinkError } from "../errors.ts";
-import type { Tick } from "../tick.ts";
 import type { Body } from "./bodies.ts";
 import type { StatusContext } from "./deps.ts";
+import type { Answer } from "./latest-view.ts";
 import { assetParams, candlesQuery, candleWindow, historyQuery, latestQuery, pairsQuery } from "./params.ts";
 import { badRequest, notFound } from "./responses.ts";
 import { valid } from "./validate.ts";
@@ -34,12 +34,10 @@ async function pairKnown(ctx: StatusContext, asset: string, currency: string): P
   return (await ctx.history.recent(asset, currency, 1)).length > 0;
 }
 
-// The cached latest tick of every currency of one asset.
-async function latestOfAsset(ctx: StatusContext, asset: string): Promise<Tick[]> {
-  const pairs = (await ctx.cache.pairs()).filter((pair) => pair.asset === asset);
-  const found = await Promise.all(pairs.map((pair) => ctx.cache.get(pair.asset, pair.currency)));
-  return found.filter((tick): tick is Tick => tick !== null);
-}
+// A 200 made in advance by the latest view: its ETag set here spares the etag middleware hashing the body,
+// which still answers a matching If-None-Match with a 304.
+const prepared = (c: Context, answer: Answer) =>
+  c.body(answer.body, 200, { "Content-Type": "application/json", ETag: answer.etag });
 
 const unknownPair = (c: Context, asset: string, currency: string) =>
   notFound(c, `unknown pair ${asset}:${currency}`);
@@ -52,27 +50,17 @@ export function apiRoutes(ctx: StatusContext) {
   const api = new Hono();
   for (const path of ["/pairs", "/latest/*", "/history/*", "/candles/*"]) api.use(path, ...revalidate());
   return api
-    .get("/pairs", valid("query", pairsQuery), async (c) =>
-      c.json({ pairs: await ctx.cache.pairs() } satisfies Body<"Pairs">, 200),
-    )
+    .get("/pairs", valid("query", pairsQuery), async (c) => prepared(c, await ctx.latest.pairs()))
     .get("/latest/:asset", valid("param", assetParams), valid("query", latestQuery), async (c) => {
       const { asset } = c.req.valid("param");
       const { currency } = c.req.valid("query");
-      let ticks: Tick[];
       if (currency) {
-        const tick = await ctx.cache.get(asset, currency);
-        if (!tick) return unknownPair(c, asset, currency);
-        ticks = [tick];
-      } else {
-        ticks = await latestOfAsset(ctx, asset);
-        // The cache may have lost this asset's keys only: have it repaired and look once more.
-        if (ticks.length === 0) {
-          await ctx.repairLatest();
-          ticks = await latestOfAsset(ctx, asset);
-        }
-        if (ticks.length === 0) return notFound(c, `unknown asset ${asset}`);
+        const answer = await ctx.latest.pair(asset, currency);
+        return answer ? prepared(c, answer) : unknownPair(c, asset, currency);
       }
-      return c.json({ asset, ticks } satisfies Body<"Latest">, 200);
+      // The view has the cache repaired when it lost this asset's keys only, and looks once more.
+      const answer = await ctx.latest.asset(asset);
+      return answer ? prepared(c, answer) : notFound(c, `unknown asset ${asset}`);
     })
     .get("/history/:asset", valid("param", assetParams), valid("query", historyQuery), async (c) => {
       const { asset } = c.req.valid("param");

@@ -2,6 +2,7 @@
 // so that tests drive it with app.request() and the consumer serves it with serveStatus().
 import type { Server } from "bun";
 import { Hono } from "hono";
+import { describeError } from "../errors.ts";
 import { downDependencies } from "../pipeline/metrics.ts";
 import { tickKey } from "../tick.ts";
 import { apiRoutes, revalidate } from "./api.ts";
@@ -25,7 +26,8 @@ export { createTickFeed } from "./feed.ts";
 /**
  * Builds the status app: `GET /` (page), `/api/pairs`, `/api/latest/:asset`, `/api/history/:asset`,
  * `/api/candles/:asset`, `/api/stream` (SSE), `/openapi.json`, `/healthz`, `/readyz`, `/metrics`, `/assets/*`.
- * Every answer carries the security headers; sink failures are 503s with a short reason.
+ * Every answer carries the security headers; sink failures are 503s with a short reason. The latest view of
+ * `/api/latest` and `/api/pairs` starts filling from the cache at once, and takes `written` ticks as they come.
  * @example
  * const feed = createTickFeed();
  * const app = createStatusApp({ cache, history, fetchIntervalMs: 600_000, subscribe: feed.subscribe,
@@ -34,6 +36,13 @@ export { createTickFeed } from "./feed.ts";
  */
 export function createStatusApp(deps: StatusDeps) {
   const ctx = resolveDeps(deps);
+  deps.written?.((tick) => ctx.latest.apply([tick]));
+  // In the background: the app answers at once, and a pair not filled yet is read through meanwhile.
+  ctx.latest.fill().catch((error) => {
+    ctx.log?.warn("status: latest view not filled at start; reading the cache per pair", {
+      error: describeError(error),
+    });
+  });
   const openApi = openApiDocument();
   const pages = createPageCache({ now: ctx.now });
   return (

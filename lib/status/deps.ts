@@ -5,6 +5,7 @@ import type { HistoryStore, LatestCache } from "../ports.ts";
 import { type Tick, tickKey } from "../tick.ts";
 import { boundedRepair, repairOnMiss } from "./cache-repair.ts";
 import { type ChartCache, createChartCache } from "./chart-cache.ts";
+import { createLatestView, type LatestView } from "./latest-view.ts";
 import {
   type CacheReader,
   DEFAULT_SINK_TIMEOUT_MS,
@@ -46,6 +47,17 @@ export interface StatusDeps {
   now?: () => number;
   /** Live ticks for `/api/stream` (e.g. `createTickFeed().subscribe`); without it the page is not live. */
   subscribe?: (listener: (tick: Tick) => void) => () => void;
+  /**
+   * The consumer's writes, each tick once the cache holds it (a feed of its own, so that it never counts as a
+   * live stream): `/api/latest` and `/api/pairs` answer them at once. Without it, only cache reads past
+   * `latestTtlMs` bring new ticks.
+   */
+  written?: (listener: (tick: Tick) => void) => () => void;
+  /**
+   * How long `/api/latest` and `/api/pairs` answer a pair from memory before reading the cache again, which
+   * bounds how stale a pair another consumer writes can be. Default 1000 ms.
+   */
+  latestTtlMs?: number;
   /** Where sink failures are logged (they are answered 503 without details). Default: not logged. */
   log?: Logger;
   /** How long a request waits for a sink before answering 503. Default 3000 ms. */
@@ -75,6 +87,8 @@ export interface StatusContext {
   history: HistoryReader;
   /** The chart's reads per pair, kept until the pair's next tick (or one fetch interval). */
   charts: ChartCache;
+  /** The latest ticks as the API answers them, filled by {@link StatusDeps.written} and cache reads. */
+  latest: LatestView;
   /** Runs {@link StatusDeps.repair}, waiting at most the sink timeout; never throws; a no-op without it. */
   repairLatest: () => Promise<void>;
   health: () => PipelineHealth;
@@ -95,10 +109,18 @@ export function resolveDeps(deps: StatusDeps): StatusContext {
   const history = guardHistory(deps.history, timeoutMs);
   const repairLatest = deps.repair ? boundedRepair(deps.repair, timeoutMs) : async () => {};
   const now = deps.now ?? Date.now;
+  const reader = deps.repair ? repairOnMiss(cache, history, repairLatest) : cache;
   return {
-    cache: deps.repair ? repairOnMiss(cache, history, repairLatest) : cache,
+    cache: reader,
     history,
     charts: createChartCache({ maxAgeMs: deps.fetchIntervalMs, now }),
+    // Filled from the cache without repair: a start must not read the history (the consumer repairs anyway).
+    latest: createLatestView({
+      cache: reader,
+      fillFrom: cache,
+      repair: deps.repair ? repairLatest : undefined,
+      ttlMs: deps.latestTtlMs,
+    }),
     repairLatest,
     health: deps.health,
     fetchIntervalMs: deps.fetchIntervalMs,

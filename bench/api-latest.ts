@@ -14,8 +14,8 @@ import { createPostgresHistory } from "../lib/adapters/postgres/history.ts";
 import { createRedisCache } from "../lib/adapters/redis/cache.ts";
 import { BENCH_REDIS_DB } from "./cache-redis.ts";
 import type { Benchmark } from "./context.ts";
-import { httpLoad, startBenchServer } from "./http-load.ts";
-import { compare, expectEqual, interleaved, rate } from "./measure.ts";
+import { oursVsBare, startBenchServer } from "./http-load.ts";
+import { compare, expectEqual } from "./measure.ts";
 import { createBenchDatabase } from "./stack.ts";
 import { benchTicks, PAIRS } from "./ticks.ts";
 
@@ -73,16 +73,10 @@ export const apiLatest: Benchmark = {
     expectEqual("bare body", Number((await (await fetch(bare.url)).text()) === body), 1);
     ctx.log(`body: ${Buffer.byteLength(body)} bytes`);
 
-    await httpLoad(ours.url, WARMUP_S, CONNECTIONS);
-    await httpLoad(bare.url, WARMUP_S, CONNECTIONS);
-    const rounds = await interleaved(
-      {
-        ours: () => httpLoad(ours.url, DURATION_S, CONNECTIONS),
-        baseline: () => httpLoad(bare.url, DURATION_S, CONNECTIONS),
-      },
-      ctx.log,
-      (m) => `${rate(m.requestsPerSecond, "req/s")} p99 ${m.p99Ms} ms`,
-    );
+    const rounds = await oursVsBare(ours.url, bare.url, CONNECTIONS, ctx.log, {
+      warmupS: WARMUP_S,
+      durationS: DURATION_S,
+    });
     await stopBare();
     await stopOurs();
     return [

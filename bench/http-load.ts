@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { expectEqual, type Metrics } from "./measure.ts";
+import { expectEqual, interleaved, type Metrics, rate } from "./measure.ts";
 
 /** Requests per second and 99th-percentile latency of one loaded run. */
 export interface LoadMetrics extends Metrics {
@@ -53,4 +53,28 @@ export async function httpLoad(url: string, seconds: number, connections: number
   expectEqual(`${url}: errors`, result.errors, 0);
   expectEqual(`${url}: non-2xx answers`, result.non2xx, 0);
   return { requestsPerSecond: result.requests.average, p99Ms: result.latency.p99 };
+}
+
+/**
+ * Warms both servers up, then loads them in interleaved rounds (see `interleaved`), each round logged with its
+ * req/s and p99. Defaults: 1 s warm-up, 3 s rounds.
+ * @example const rounds = await oursVsBare(ours.url, bare.url, 64, ctx.log);
+ */
+export async function oursVsBare(
+  oursUrl: string,
+  bareUrl: string,
+  connections: number,
+  log: (line: string) => void,
+  { warmupS = 1, durationS = 3 }: { warmupS?: number; durationS?: number } = {},
+) {
+  await httpLoad(oursUrl, warmupS, connections);
+  await httpLoad(bareUrl, warmupS, connections);
+  return interleaved(
+    {
+      ours: () => httpLoad(oursUrl, durationS, connections),
+      baseline: () => httpLoad(bareUrl, durationS, connections),
+    },
+    log,
+    (m) => `${rate(m.requestsPerSecond, "req/s")} p99 ${m.p99Ms} ms`,
+  );
 }

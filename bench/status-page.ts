@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Benchmark } from "./context.ts";
-import { httpLoad, startBenchServer } from "./http-load.ts";
-import { compare, expectEqual, type Figure, interleaved, rate } from "./measure.ts";
+import { oursVsBare, startBenchServer } from "./http-load.ts";
+import { compare, expectEqual, type Figure } from "./measure.ts";
 import { createBenchDatabase } from "./stack.ts";
 
 /** History sizes measured, each in the same database, loaded anew. */
@@ -92,16 +92,10 @@ export const statusPage: Benchmark = {
       ctx.log(
         `page: ${bytes.toLocaleString("en-US")} bytes; first GET / took its reads, the rest may reuse them`,
       );
-      await httpLoad(ours.url, WARMUP_S, CONNECTIONS);
-      await httpLoad(bare.url, WARMUP_S, CONNECTIONS);
-      const rounds = await interleaved(
-        {
-          ours: () => httpLoad(ours.url, DURATION_S, CONNECTIONS),
-          baseline: () => httpLoad(bare.url, DURATION_S, CONNECTIONS),
-        },
-        ctx.log,
-        (m) => `${rate(m.requestsPerSecond, "req/s")} p99 ${m.p99Ms} ms`,
-      );
+      const rounds = await oursVsBare(ours.url, bare.url, CONNECTIONS, ctx.log, {
+        warmupS: WARMUP_S,
+        durationS: DURATION_S,
+      });
       await stopBare();
       await stopOurs();
       const label = `${rows.toLocaleString("en-US")} rows`;

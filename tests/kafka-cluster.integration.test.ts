@@ -321,12 +321,15 @@ describe("the pipeline on a 3-broker Kafka cluster", () => {
         async () => {
           const have = (await rowsOf(pairs)).size;
           if (have >= published) return true;
-          const said = consumer.logs().filter((l) => l.level !== "debug" && l.msg !== "batch");
-          throw new Error(
-            `${have} of ${published} stored; the consumer said:\n${said
-              .slice(-6)
+          const said = (entry: EntryProcess) =>
+            entry
+              .logs()
+              .filter((l) => l.level !== "debug" && l.msg !== "batch" && l.msg !== "cycle")
+              .slice(-8)
               .map((l) => JSON.stringify(l).slice(0, 300))
-              .join("\n")}`,
+              .join("\n");
+          throw new Error(
+            `${have} of ${published} stored; the consumer said:\n${said(consumer)}\nthe producer said:\n${said(producer)}`,
           );
         },
         60_000,

@@ -221,14 +221,15 @@ describe("producer metrics", () => {
 });
 
 describe("producer publish deadline and stop", () => {
-  test("a publish Kafka does not acknowledge in time fails the cycle and holds its ticks for the next one", async () => {
+  test("a publish Kafka does not answer in time fails the cycle and holds its ticks; no second send starts until it is answered", async () => {
     const outbox = createOutbox();
     let release = () => {};
     const sent: Tick[][] = [];
     let calls = 0;
     const publisher: TickPublisher = {
       async publish(ticks) {
-        if (++calls === 1) await new Promise<void>((resolve) => (release = resolve)); // a broker that hangs
+        calls++;
+        if (calls === 1) await new Promise<void>((resolve) => (release = resolve)); // a broker that hangs
         sent.push(ticks);
       },
       async close() {},
@@ -236,15 +237,22 @@ describe("producer publish deadline and stop", () => {
     const source = queuedSource([
       { ticks: [makeTick({}, 1)], skipped: [] },
       { ticks: [makeTick({}, 2)], skipped: [] },
+      { ticks: [makeTick({}, 3)], skipped: [] },
     ]);
     const cycle = () => runCycle({ source, publisher, log: silentLogger, outbox, publishTimeoutMs: 30 });
-    const error = await cycle().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BusError);
-    expect(String(error)).toContain("did not acknowledge the publish within 0.03 s");
+    const late = await cycle().catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(BusError);
+    expect(String(late)).toContain("did not acknowledge the publish within 0.03 s");
     expect(outbox.size).toBe(1);
+    // The first send is still unanswered: the next cycle holds its ticks rather than racing it.
+    expect(String(await cycle().catch((e: unknown) => e))).toContain("still waiting for Kafka's answer");
+    expect(calls).toBe(1);
+    expect(outbox.size).toBe(2);
+    release();
+    await Bun.sleep(0);
     await cycle();
-    expect(sent).toEqual([[makeTick({}, 1), makeTick({}, 2)]]);
-    release(); // the abandoned send lands late; the consumer's idempotent sinks absorb the repeat
+    expect(sent).toEqual([[makeTick({}, 1)], [makeTick({}, 1), makeTick({}, 2), makeTick({}, 3)]]);
+    expect(outbox.size).toBe(0);
   });
 
   test("a stop publishes the ticks still held from a failed publish, or says how many are lost", async () => {

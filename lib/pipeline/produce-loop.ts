@@ -4,7 +4,7 @@ import type { PriceSource, TickPublisher } from "../ports.ts";
 import { withTimeout } from "../retry.ts";
 import { runSchedule } from "../schedule.ts";
 import { createOutbox, type Outbox } from "./outbox.ts";
-import { runCycle } from "./produce.ts";
+import { runCycle, unansweredSend } from "./produce.ts";
 import { createProducerMetrics, type ProducerMetrics } from "./producer-metrics.ts";
 import { createSkipTracker, type SkipTracker } from "./skip-tracker.ts";
 
@@ -75,7 +75,11 @@ async function flushAtStop(outbox: Outbox, publisher: TickPublisher, log: Logger
   try {
     await withTimeout(
       STOP_FLUSH_MS,
-      () => publisher.publish(held),
+      async () => {
+        // One send at a time, as in the loop: the last publish waits for an unanswered one.
+        await unansweredSend(publisher)?.catch(() => {});
+        await publisher.publish(held);
+      },
       () => new BusError(`no answer from Kafka within ${STOP_FLUSH_MS / 1000} s`),
     );
     outbox.clear();

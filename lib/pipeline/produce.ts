@@ -2,7 +2,7 @@ import { BellyError, BusError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { FetchResult, PriceSource, TickPublisher } from "../ports.ts";
 import { withTimeout } from "../retry.ts";
-import { tickKey } from "../tick.ts";
+import { type Tick, tickKey } from "../tick.ts";
 import type { Outbox } from "./outbox.ts";
 import { createProducerMetrics, type ProducerMetrics } from "./producer-metrics.ts";
 
@@ -112,23 +112,45 @@ async function cycle(
   return report;
 }
 
+/** The send a publisher has not answered yet, per publisher: at most one is ever in flight. */
+const unanswered = new WeakMap<TickPublisher, Promise<void>>();
+
 /**
- * Publishes, giving up after `publishTimeoutMs`: a broker that stays connected but keeps answering with
- * retriable errors (a leader moving, too few in-sync replicas) would otherwise hold the loop, and no
- * CoinGecko reading would be taken meanwhile. The abandoned send may still land; its ticks are sent again
- * with the next cycle, which the consumer's idempotent sinks absorb.
+ * The publisher's send still waiting for Kafka's answer, if any; a stop waits for it before its last publish.
+ * @example await unansweredSend(publisher)?.catch(() => {});
  */
-async function publishWithin(deps: CycleDeps, ticks: Parameters<CycleDeps["publisher"]["publish"]>[0]) {
+export function unansweredSend(publisher: TickPublisher): Promise<void> | undefined {
+  return unanswered.get(publisher);
+}
+
+/**
+ * Publishes, giving up waiting after `publishTimeoutMs`: a broker that stays connected but keeps answering with
+ * retriable errors (a leader moving, too few in-sync replicas) would otherwise hold the loop, and no CoinGecko
+ * reading would be taken meanwhile. The send itself is not abandoned: until it is answered no other send
+ * starts (cycles hold their ticks instead), because a second send racing an unanswered one of the idempotent
+ * producer can be taken by the broker as a duplicate and dropped. Ticks held while the first was unanswered
+ * are sent again once it is; the consumer's idempotent sinks absorb what both carried.
+ */
+async function publishWithin(deps: CycleDeps, ticks: Tick[]) {
   const timeoutMs = deps.publishTimeoutMs;
   if (timeoutMs === undefined) return deps.publisher.publish(ticks);
+  if (unanswered.has(deps.publisher))
+    throw new BusError("the previous publish is still waiting for Kafka's answer", {
+      hint: "the ticks are held and sent once it is answered; check the cluster's health",
+      retriable: true,
+    });
   const sending = deps.publisher.publish(ticks);
-  sending.catch(() => {}); // an abandoned send's late failure is already accounted for
+  unanswered.set(deps.publisher, sending);
+  sending.then(
+    () => unanswered.delete(deps.publisher),
+    () => unanswered.delete(deps.publisher),
+  );
   await withTimeout(
     timeoutMs,
     () => sending,
     () =>
       new BusError(`Kafka did not acknowledge the publish within ${timeoutMs / 1000} s`, {
-        hint: "the ticks are held and sent again with the next cycle; check the cluster's health",
+        hint: "the ticks are held and sent again once Kafka answers; check the cluster's health",
         retriable: true,
       }),
   );

@@ -1,23 +1,14 @@
 // The Kafka client's noise and first connect: kafkajs' own lines only at debug, no warning when the producer is
 // built, and a wrong KAFKA_BROKERS told in one line within seconds — all without a broker.
+
 import { describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
 import { checkBrokersReachable, createKafka } from "../lib/adapters/kafka/client.ts";
-import type { KafkaSettings } from "../lib/adapters/kafka/settings.ts";
 import { createLogger, type LogLevel } from "../lib/log.ts";
+import { OFFLINE_KAFKA } from "./support/kafka-settings.ts";
 import { runEntry, startCommand } from "./support/processes.ts";
 
-const config: KafkaSettings = {
-  brokers: ["127.0.0.1:1"],
-  topic: "belly-price",
-  dlqTopic: "belly-price.dlq",
-  group: "belly-consumers",
-  clientId: "belly-stream",
-  sessionTimeoutMs: 30_000,
-  sasl: null,
-  ssl: false,
-  caFile: null,
-};
+const config = OFFLINE_KAFKA;
 
 function capture(level: LogLevel) {
   const records: Record<string, unknown>[] = [];

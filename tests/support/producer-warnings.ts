@@ -1,22 +1,13 @@
 // Prints, as one JSON object, the kafkajs warnings logged while our publisher builds its producer, and those
 // of a producer built with the options it had before. Run in a process of its own: kafkajs warns about its
 // default partitioner once per process, so that any producer built before would hide the warning.
+
 import { createKafka } from "../../lib/adapters/kafka/client.ts";
 import { createKafkaPublisher } from "../../lib/adapters/kafka/publisher.ts";
-import type { KafkaSettings } from "../../lib/adapters/kafka/settings.ts";
 import { createLogger } from "../../lib/log.ts";
+import { OFFLINE_KAFKA } from "./kafka-settings.ts";
 
-const config: KafkaSettings = {
-  brokers: ["127.0.0.1:1"],
-  topic: "belly-price",
-  dlqTopic: "belly-price.dlq",
-  group: "belly-consumers",
-  clientId: "belly-stream",
-  sessionTimeoutMs: 30_000,
-  sasl: null,
-  ssl: false,
-  caFile: null,
-};
+const config = OFFLINE_KAFKA;
 
 const records: Record<string, unknown>[] = [];
 const log = createLogger({ level: "debug", sink: (line) => records.push(JSON.parse(line)) });

@@ -40,7 +40,18 @@ function dlqProducer(limit: number, fail?: () => Error) {
       return [];
     },
   };
-  const kafka = { producer: () => producer } as unknown as Kafka;
+  // One partition each: every letter of a batch goes in one request, as on a one-partition DLQ.
+  const admin = {
+    connect: async () => {},
+    disconnect: async () => {},
+    fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
+      topics: topics.map((name) => ({
+        name,
+        partitions: [{ partitionErrorCode: 0, partitionId: 0, leader: 0, replicas: [0], isr: [0] }],
+      })),
+    }),
+  };
+  const kafka = { producer: () => producer, admin: () => admin } as unknown as Kafka;
   return { kafka, stored, requests };
 }
 

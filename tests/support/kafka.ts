@@ -42,15 +42,24 @@ export async function groupCaughtUp(kafka: Kafka, group: string, topic: string):
   }
 }
 
+/** One message as {@link readTopic} returns it. */
+export interface TopicMessage {
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
+  partition: number;
+  offset: string;
+}
+
 /** Reads every message of `topic` from the beginning until `count` arrived (or the timeout). */
 export async function readTopic(
   kafka: Kafka,
   topic: string,
   count: number,
   timeoutMs = 20_000,
-): Promise<{ key: string | null; value: string; headers: Record<string, string>; partition: number }[]> {
+): Promise<TopicMessage[]> {
   const consumer = kafka.consumer({ groupId: `reader-${crypto.randomUUID()}`, maxWaitTimeInMs: 200 });
-  const out: { key: string | null; value: string; headers: Record<string, string>; partition: number }[] = [];
+  const out: TopicMessage[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let finish = () => {};
@@ -66,6 +75,7 @@ export async function readTopic(
         value: message.value?.toString() ?? "",
         headers,
         partition,
+        offset: message.offset,
       });
       if (out.length >= count) finish();
     },

@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, Partitioners, type Producer } from "kafkajs";
+import { CompressionTypes, type Kafka, Partitioners } from "kafkajs";
 import {
   type DeadLetterRecord,
   deadLetterBatches,
@@ -9,6 +9,7 @@ import {
 import type { BusMessage, DeadLetters, TickPublisher } from "../../ports.ts";
 import { encodeTick, TICK_HEADERS, tickKey } from "../../tick.ts";
 import { explainKafkaError, isTooLargeForTopic } from "./failures.ts";
+import { createPartitionSender, fetchPartitionMetadata, type PartitionSend } from "./partition-sends.ts";
 import type { KafkaSettings } from "./settings.ts";
 
 /**
@@ -64,20 +65,26 @@ export async function createKafkaPublisher(
   } catch (error) {
     throw explainKafkaError(error, config, "connect producer");
   }
+  const send: PartitionSend = createPartitionSender(
+    producer,
+    (topic) => fetchPartitionMetadata(kafka, topic),
+    {
+      acks: -1,
+      compression: CompressionTypes.None,
+    },
+  );
   return {
     async publish(ticks) {
       if (ticks.length === 0) return;
       try {
-        await producer.send({
-          topic: config.topic,
-          acks: -1,
-          compression: CompressionTypes.None,
-          messages: ticks.map((tick) => ({
+        await send(
+          config.topic,
+          ticks.map((tick) => ({
             key: tickKey(tick),
             value: encodeTick(tick),
             headers: { ...TICK_HEADERS },
           })),
-        });
+        );
       } catch (error) {
         throw explainKafkaError(error, config, `publish to ${config.topic}`);
       }
@@ -85,7 +92,7 @@ export async function createKafkaPublisher(
     async send(items: { message: BusMessage; reason: string }[]) {
       if (items.length === 0) return;
       try {
-        await sendDeadLetters(producer, config.dlqTopic, items);
+        await sendDeadLetters(send, config.dlqTopic, items);
       } catch (error) {
         throw explainKafkaError(error, config, `send to ${config.dlqTopic}`);
       }
@@ -104,11 +111,11 @@ export async function createKafkaPublisher(
  * it, which a DLQ read by people tolerates (it was at-least-once already).
  */
 async function sendDeadLetters(
-  producer: Producer,
+  send: PartitionSend,
   topic: string,
   items: { message: BusMessage; reason: string }[],
 ): Promise<void> {
-  const produce = (records: DeadLetterRecord[]) => producer.send({ topic, acks: -1, messages: records });
+  const produce = (records: DeadLetterRecord[]) => send(topic, records);
   const envelope = (letter: Letter, why: string): Letter => {
     const record = deadLetterEnvelope(letter.message, letter.reason, why);
     return { ...letter, record, bytes: deadLetterBytes(record), enveloped: true };

@@ -35,7 +35,8 @@ COPY --from=build /out/belly-producer /out/belly-consumer /app/
 # A writable place for the SQLite history of the zero-infrastructure mode (mount a volume here to keep it).
 COPY --from=build --chown=nonroot:nonroot /out/data /app/data
 
-ENV PORT=8080
+# Inside a container the servers must be reachable from outside it; local runs default to 127.0.0.1.
+ENV PORT=8080 HOST=0.0.0.0
 EXPOSE 8080
 # The consumer finishes or abandons its batch, uncommitted, on SIGTERM; fly.toml sends the same signal.
 STOPSIGNAL SIGTERM

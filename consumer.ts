@@ -22,8 +22,8 @@ const code = await runMain(log, async () => {
   const history = openHistory(config.history, log);
   const cache = openCache(config.cache, log);
   const bus = await unlessStopped(signal, openKafkaConsumerBus(config.kafka, log));
-  const { port, fetchIntervalMs, assets, currencies } = config;
+  const { port, host, fetchIntervalMs, assets, currencies } = config;
   const pairs = { assets, currencies };
-  await runConsumerService({ bus, history, cache, log, signal, port, fetchIntervalMs, pairs });
+  await runConsumerService({ bus, history, cache, log, signal, port, host, fetchIntervalMs, pairs });
 });
 process.exit(code);

@@ -23,7 +23,10 @@ const code = await runMain(log, async () => {
   const metrics = createProducerMetrics();
   const pairs = createSkipTracker({ log, configured: config });
   const port = once ? null : config.healthPort;
-  const health = port ? serveProducerHealth({ port, intervalMs, graceMs: 60_000, metrics, pairs }) : null;
+  const hostname = config.host;
+  const health = port
+    ? serveProducerHealth({ port, hostname, intervalMs, graceMs: 60_000, metrics, pairs })
+    : null;
   try {
     await runProducerLoop({ source, publisher, log, signal, intervalMs, once, metrics, pairs });
   } finally {

@@ -46,6 +46,8 @@ interface SinkSection {
   history: HistorySettings;
   cache: CacheSettings;
   port: number;
+  /** Address the HTTP server listens on (HOST). Default 127.0.0.1. */
+  host: string;
   /** The producer's interval: the status page calls data stale past twice this. */
   fetchIntervalMs: number;
   /** The direct Postgres connection, for `--migrate` (also the history when Supabase is not configured). */
@@ -60,7 +62,7 @@ export type Role = "producer" | "consumer" | "dev" | "migrate" | "all";
 
 /** The validated settings of each role. */
 export interface Configs {
-  producer: Base & SourceSection & { kafka: KafkaSettings; healthPort: number | null };
+  producer: Base & SourceSection & { kafka: KafkaSettings; healthPort: number | null; host: string };
   consumer: Base & SinkSection & { kafka: KafkaSettings };
   dev: Base & SourceSection & SinkSection & { kafka: KafkaSettings | null };
   migrate: Base & { databaseUrl: string | null };
@@ -72,6 +74,7 @@ export interface Configs {
       supabase: SupabaseKeys | null;
       databaseUrl: string | null;
       port: number;
+      host: string;
       healthPort: number | null;
     };
 }
@@ -179,6 +182,12 @@ const envShape = {
     z.coerce.number("a TCP port").int().min(0, "0-65535 (0 picks a free port)").max(65_535, "0-65535"),
   ),
   HEALTH_PORT: optional(z.coerce.number("a TCP port").int().min(1, "1-65535").max(65_535, "1-65535")),
+  HOST: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^(\[?[0-9A-Fa-f:.]+\]?|[A-Za-z0-9.-]+)$/, "a listen address such as 127.0.0.1, 0.0.0.0 or ::"),
+  ),
 };
 type EnvName = keyof typeof envShape;
 
@@ -202,6 +211,7 @@ const SINK_VARS: EnvName[] = [
   "DATABASE_URL",
   "SQLITE_PATH",
   "PORT",
+  "HOST",
   // The page lists the configured pairs first and opens on the first of them.
   "ASSETS",
   "VS_CURRENCIES",
@@ -209,7 +219,7 @@ const SINK_VARS: EnvName[] = [
 
 /** The variables each role reads (LOG_LEVEL always): a process never refuses a setting it does not use. */
 const ROLE_VARIABLES: Readonly<Record<Role, readonly EnvName[]>> = {
-  producer: [...KAFKA_VARS, ...SOURCE_VARS, "HEALTH_PORT"],
+  producer: [...KAFKA_VARS, ...SOURCE_VARS, "HEALTH_PORT", "HOST"],
   consumer: [...KAFKA_VARS, ...SINK_VARS],
   dev: [...KAFKA_VARS, ...SOURCE_VARS, ...SINK_VARS],
   migrate: ["DATABASE_URL"],
@@ -231,6 +241,8 @@ const DEFAULTS = {
   timeoutMs: 10_000,
   sessionTimeoutMs: 30_000,
   port: 8080,
+  // Local runs stay off the LAN; the image and fly.toml set 0.0.0.0.
+  host: "127.0.0.1",
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -239,7 +251,7 @@ type Parsed = { [K in EnvName]?: z.output<(typeof envShape)[K]> };
 /**
  * Reads and validates the variables `role` uses, in one round: every bad or missing one is a line of the
  * {@link ConfigError} it throws, never only the first. Default role `all` (every variable; the doctor).
- * Defaults: topic belly-price, group belly-consumers, FETCH_INTERVAL 600 s, beldex in usd, port 8080.
+ * Defaults: topic belly-price, group belly-consumers, FETCH_INTERVAL 600 s, beldex in usd, port 8080 on HOST 127.0.0.1.
  * @example const config = loadConfig(Bun.env, "producer"); // config.kafka is never null here
  */
 export function loadConfig<R extends Role = "all">(env: Env = Bun.env, role: R = "all" as R): Configs[R] {
@@ -299,6 +311,7 @@ export function loadConfig<R extends Role = "all">(env: Env = Bun.env, role: R =
       : null,
     databaseUrl: e.DATABASE_URL ?? null,
     port: e.PORT ?? DEFAULTS.port,
+    host: e.HOST ?? DEFAULTS.host,
     healthPort: e.HEALTH_PORT ?? null,
   };
   return all as unknown as Configs[R];

@@ -21,6 +21,16 @@ describe("config", () => {
     expect(config.currencies).toEqual(["usd"]);
     expect(config.coingecko.plan).toBe("public");
     expect(config.port).toBe(8080);
+    expect(config.host).toBe("127.0.0.1");
+  });
+
+  test("listens where HOST says, for the consumer and the producer alike, and refuses what is no address", () => {
+    const broker = { KAFKA_BROKERS: "127.0.0.1:9092" };
+    expect(loadConfig({ ...broker, HOST: "0.0.0.0" }, "consumer").host).toBe("0.0.0.0");
+    expect(loadConfig({ ...broker, HOST: "::" }, "producer").host).toBe("::");
+    expect(problems({ ...broker, HOST: "http://x/" }, "consumer")).toEqual([
+      'HOST: expected a listen address such as 127.0.0.1, 0.0.0.0 or :: (got "http://x/")',
+    ]);
   });
 
   test("reads a seed-style Redpanda Cloud .env: several brokers, SCRAM over TLS by default", () => {

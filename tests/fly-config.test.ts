@@ -32,6 +32,7 @@ interface FlyConfig {
   };
   checks?: Record<string, Check>;
   vm?: { processes?: string[]; size?: string; memory?: string }[];
+  metrics?: { port?: number; path?: string; processes?: string[] }[];
 }
 
 const config = Bun.TOML.parse(
@@ -104,6 +105,21 @@ describe("fly.toml", () => {
     }
   });
 
+  test("has Fly scrape each process group's /metrics on the port that group serves", () => {
+    const metrics = config.metrics ?? [];
+    for (const group of Object.keys(config.processes)) {
+      const scraped = metrics.filter((m) => m.processes?.includes(group));
+      expect(scraped).toHaveLength(1);
+      expect(scraped[0]?.path).toBe("/metrics");
+      const port = group === "producer" ? config.env?.HEALTH_PORT : config.env?.PORT;
+      expect(String(scraped[0]?.port)).toBe(String(port));
+    }
+  });
+
+  test("listens on every interface (HOST), which Fly's proxy, checks and scrapes need", () => {
+    expect(config.env?.HOST).toBe("0.0.0.0");
+  });
+
   test("stops with SIGTERM and waits longer than a batch before SIGKILL", () => {
     expect(config.kill_signal).toBe("SIGTERM");
     // The consumer's sink retries back off up to 30 s; Fly allows at most 300 s.
@@ -157,5 +173,9 @@ describe("Dockerfile and .dockerignore", () => {
     expect(runtime).toMatch(/^USER nonroot$/m);
     expect(runtime).toContain('CMD ["/app/belly-consumer"]');
     expect(runtime).not.toMatch(/^ENTRYPOINT/m);
+  });
+
+  test("listens on every interface inside the container (HOST), where local runs keep 127.0.0.1", () => {
+    expect(runtime).toMatch(/^ENV .*\bHOST=0\.0\.0\.0\b/m);
   });
 });

@@ -76,6 +76,7 @@ export async function runAllInOne(deps: {
         log,
         signal: consumerStop.signal,
         port,
+        host: config.host,
         fetchIntervalMs: intervalMs,
         demo,
         pairs: { assets: config.assets, currencies: config.currencies },

@@ -9,7 +9,7 @@ import { createStatusApp, createTickFeed, serveStatus } from "../status/app.ts";
 
 /**
  * Runs the consumer until the signal aborts or the bus fails for good: batches into history then cache,
- * committed after both, with the status page and API served on `port` meanwhile. Before consuming, it rebuilds
+ * committed after both, with the status page and API served on `host`:`port` (default 127.0.0.1) meanwhile. Before consuming, it rebuilds
  * the latest cache from the history (a cache that lost its keys would otherwise miss each pair until its next
  * tick); a failure there is logged and retried in the background, and cache misses of the status app repair
  * too. Closes everything it was given on the way out.
@@ -22,6 +22,8 @@ export async function runConsumerService(deps: {
   log: Logger;
   signal: AbortSignal;
   port: number;
+  /** Listen address. Default 127.0.0.1. */
+  host?: string;
   fetchIntervalMs: number;
   demo?: boolean;
   /** The configured pairs, which the status page lists first. Default: the cache's pairs only. */
@@ -57,8 +59,9 @@ export async function runConsumerService(deps: {
     const downMs = markUp(metrics, "kafka", Date.now());
     if (downMs !== null) log.warn("kafka recovered", { downMs });
   });
-  const server = serveStatus(app, deps.port);
-  log.info("status page", { url: `http://127.0.0.1:${server.port}/` });
+  const host = deps.host ?? "127.0.0.1";
+  const server = serveStatus(app, deps.port, host);
+  log.info("status page", { url: `http://${browsable(host)}:${server.port}/`, host });
   try {
     await unlessStopped(signal, refuseMisconfiguredSinks(history, cache, log));
     // The sinks may be down at start: that must not keep the consumer from starting, only delay the repair.
@@ -122,4 +125,10 @@ async function refuseMisconfiguredSinks(
       });
     }
   }
+}
+
+/** The address a browser on this machine opens for a server listening on `host` (a wildcard is every address). */
+function browsable(host: string): string {
+  if (host === "0.0.0.0" || host === "::" || host === "[::]") return "127.0.0.1";
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }

@@ -23,7 +23,7 @@ export interface ProducerHealth {
  * "stale" (503) once no cycle succeeded within 2 x FETCH_INTERVAL plus `graceMs` (counted from the start
  * before the first success), "degraded" (503, naming the pairs) while cycles succeed but a pair has had no
  * tick published for as long (an unknown id in ASSETS never has), and "ok" (200) otherwise. The same window
- * for both means a pair is never degraded in its first two intervals. Default hostname 0.0.0.0, clock Date.now.
+ * for both means a pair is never degraded in its first two intervals. Default hostname 127.0.0.1 (HOST), clock Date.now.
  * @example const health = serveProducerHealth({ port: 8081, intervalMs: 600_000, graceMs: 60_000, metrics, pairs });
  */
 export function serveProducerHealth(options: {
@@ -52,7 +52,7 @@ export function serveProducerHealth(options: {
   };
   const server = Bun.serve({
     port: options.port,
-    hostname: options.hostname ?? "0.0.0.0",
+    hostname: options.hostname ?? "127.0.0.1",
     fetch(request) {
       const path = new URL(request.url).pathname;
       if (path === "/healthz") {

@@ -85,10 +85,10 @@ function pageStamp(snapshot: StatusSnapshot): string {
 export type StatusApp = ReturnType<typeof createStatusApp>;
 
 /**
- * Serves the app with Bun on `port` (0 picks a free one) and `hostname` (default all interfaces); returns the
+ * Serves the app with Bun on `port` (0 picks a free one) and `hostname` (default 127.0.0.1, HOST); returns the
  * server (`server.port`, `server.stop()`). Idle connections close after 60 s; live streams opt out.
  * @example const server = serveStatus(app, 0, "127.0.0.1"); console.log(server.url.href);
  */
-export function serveStatus(app: Hono, port: number, hostname = "0.0.0.0"): Server<undefined> {
+export function serveStatus(app: Hono, port: number, hostname = "127.0.0.1"): Server<undefined> {
   return Bun.serve({ port, hostname, fetch: app.fetch, idleTimeout: 60 });
 }

@@ -1,6 +1,7 @@
-// `bun run build [--target bun-linux-arm64] [--outdir dist] [--no-bytecode]`: compiles producer.ts and
-// consumer.ts into single-file executables (dist/belly-producer, dist/belly-consumer) that carry the Bun
-// runtime, every dependency and the SQL migrations, so they run with nothing but their environment.
+// `bun run build [--target bun-linux-arm64] [--outdir dist] [--no-bytecode]`: compiles the one executable
+// dist/belly, which takes its role as its first argument (`belly producer`, `belly consumer`, `belly migrate`,
+// `belly doctor`) and carries the Bun runtime, every dependency and the SQL migrations, so it runs with
+// nothing but its environment. One executable instead of one per role: each would be nearly all the same runtime.
 import { rmSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -10,10 +11,7 @@ import { bundleClientScript } from "../lib/status/assets.ts";
 const ROOT = resolve(import.meta.dir, "..");
 
 /** What gets compiled: entry file -> executable name; `migrations` marks binaries that must carry the SQL. */
-export const BINARIES = [
-  { entry: "producer.ts", name: "belly-producer", migrations: false },
-  { entry: "consumer.ts", name: "belly-consumer", migrations: true },
-] as const;
+export const BINARIES = [{ entry: "lib/run/cli.ts", name: "belly", migrations: true }] as const;
 
 /** Options of {@link buildBinaries}; all optional. */
 export interface BuildOptions {
@@ -129,7 +127,7 @@ if (import.meta.main) {
     for (const binary of built)
       console.log(`${relative(process.cwd(), binary.path)}  ${megabytes(binary.bytes)}  ${binary.ms} ms`);
     console.log(
-      `built ${built.length} binaries for ${values.target ?? `${process.platform}-${process.arch}`} in ${Math.round(performance.now() - started)} ms`,
+      `built ${built.length} ${built.length === 1 ? "binary" : "binaries"} for ${values.target ?? `${process.platform}-${process.arch}`} in ${Math.round(performance.now() - started)} ms`,
     );
   } catch (error) {
     process.stderr.write(`build: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,6 +1,6 @@
-// The compiled binaries on the real stack: built by scripts/build.ts, copied alone into an empty directory (no
-// node_modules, no sources, no .env), then fake CoinGecko -> belly-producer -> Kafka -> belly-consumer ->
-// Postgres + Redis. Prints start-up timings of the binaries against `bun run` to stderr.
+// The compiled executable on the real stack: built by scripts/build.ts, copied alone into an empty directory (no
+// node_modules, no sources, no .env), then fake CoinGecko -> `belly producer` -> Kafka -> `belly consumer` ->
+// Postgres + Redis, and `belly migrate` and `belly doctor`. Prints start-up timings against `bun run` to stderr.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +9,7 @@ import { RedisClient, SQL, type Subprocess } from "bun";
 import type { Kafka } from "kafkajs";
 import { migratePostgres } from "../lib/adapters/postgres/history.ts";
 import { latestKey } from "../lib/adapters/redis/latest-script.ts";
+import { ROLES } from "../lib/run/cli.ts";
 import type { Tick } from "../lib/tick.ts";
 import { type BuiltBinary, buildBinaries } from "../scripts/build.ts";
 import { type FakeCoinGecko, startFakeCoinGecko } from "./support/fake-coingecko.ts";
@@ -39,10 +40,10 @@ let redis: RedisClient;
 let env: Record<string, string>;
 const running: Subprocess[] = [];
 
-/** A compiled binary started from the empty run directory with exactly `env`: no PATH, no HOME, nothing else. */
-function startBinary(name: string, processEnv: Record<string, string>, args: string[] = []) {
+/** The executable, in `role`, started from the empty run directory with exactly `env`: no PATH, no HOME. */
+function startBinary(role: string, processEnv: Record<string, string>, args: string[] = []) {
   const started = performance.now();
-  const proc = Bun.spawn([join(runDir, name), ...args], {
+  const proc = Bun.spawn([join(runDir, "belly"), role, ...args], {
     cwd: runDir,
     env: processEnv,
     stdin: "ignore",
@@ -80,8 +81,8 @@ async function timed(run: () => Promise<{ code: number }>): Promise<{ code: numb
   return { code, ms: Math.round(performance.now() - started) };
 }
 
-async function runBinary(name: string, processEnv: Record<string, string>, args: string[] = []) {
-  const child = startBinary(name, processEnv, args);
+async function runBinary(role: string, processEnv: Record<string, string>, args: string[] = []) {
+  const child = startBinary(role, processEnv, args);
   const code = await child.exited;
   return { code, lines: child.lines, logs: child.logs() };
 }
@@ -147,33 +148,67 @@ afterAll(async () => {
 });
 
 describe("compiled binaries", () => {
-  test("start alone in an empty directory with no environment but a bad setting, and stop at config", async () => {
-    expect(readdirSync(runDir).sort()).toEqual(["belly-consumer", "belly-producer"]);
+  test("is one executable whose every role starts alone in an empty directory and stops at a bad setting", async () => {
+    expect(readdirSync(runDir)).toEqual(["belly"]);
+    report(
+      `one executable for ${Object.keys(ROLES).length} roles: ${((built[0]?.bytes ?? 0) / 1e6).toFixed(1)} MB`,
+    );
     // A bad value, not a missing one: without KAFKA_BROKERS the entries may run on their in-process bus.
     const bad = { LOG_LEVEL: "loud" };
-    for (const binary of built) {
-      const run = await runBinary(binary.name, bad);
+    const entries: Record<string, string> = {
+      producer: "producer.ts",
+      consumer: "consumer.ts",
+      migrate: "scripts/migrate.ts",
+      doctor: "scripts/doctor.ts",
+    };
+    expect(Object.keys(entries).sort()).toEqual(Object.keys(ROLES).sort());
+    for (const [role, entry] of Object.entries(entries)) {
+      const run = await runBinary(role, bad);
       expect(run.code).toBe(2);
       expect(run.lines.join("\n")).toContain("config: LOG_LEVEL");
-      const entry = binary.name === "belly-producer" ? "producer.ts" : "consumer.ts";
+      if (role === "migrate" || role === "doctor") continue;
       const bare: number[] = [];
       const source: number[] = [];
       for (let round = 0; round < 5; round++) {
-        bare.push((await timed(() => runBinary(binary.name, bad))).ms);
+        bare.push((await timed(() => runBinary(role, bad))).ms);
         source.push((await timed(() => runEntry(entry, bad))).ms);
       }
       report(
-        `${binary.name}: start to config exit, median ${median(bare)} ms (bun run ${entry}: ${median(source)} ms)`,
+        `belly ${role}: start to config exit, median ${median(bare)} ms (bun run ${entry}: ${median(source)} ms)`,
       );
     }
   });
 
-  test("belly-producer --once publishes one cycle to Kafka and exits 0", async () => {
+  test("without a role, or with an unknown one, prints its usage and exits 2", async () => {
+    for (const args of [[], ["produce"]]) {
+      const proc = Bun.spawn([join(runDir, "belly"), ...args], { cwd: runDir, env: {}, stderr: "pipe" });
+      expect(await proc.exited).toBe(2);
+      expect(await new Response(proc.stderr).text()).toContain(
+        "usage: belly producer|consumer|migrate|doctor",
+      );
+    }
+  });
+
+  test("belly migrate applies the migrations it carries to DATABASE_URL", async () => {
+    const fresh = await createTestDatabase("bin-migrate");
+    try {
+      const run = await runBinary("migrate", { DATABASE_URL: fresh.url });
+      expect(run.code, run.lines.join("\n")).toBe(0);
+      const db2 = new SQL(fresh.url);
+      const [table] = await db2`select to_regclass('public.price_history') as t`;
+      await db2.close();
+      expect(table.t).toBe("price_history");
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  test("belly producer --once publishes one cycle to Kafka and exits 0", async () => {
     // Alternated and repeated, so that neither side pays alone for a cold page cache or a cold broker.
     const binary: number[] = [];
     const source: number[] = [];
     for (let round = 0; round < 3; round++) {
-      const run = await timed(() => runBinary("belly-producer", env, ["--once"]));
+      const run = await timed(() => runBinary("producer", env, ["--once"]));
       expect(run.code).toBe(0);
       binary.push(run.ms);
       const viaBun = await timed(() => runEntry("producer.ts", env, ["--once"]));
@@ -181,7 +216,7 @@ describe("compiled binaries", () => {
       source.push(viaBun.ms);
     }
     report(
-      `belly-producer --once: median ${median(binary)} ms (bun run producer.ts --once: ${median(source)} ms)`,
+      `belly producer --once: median ${median(binary)} ms (bun run producer.ts --once: ${median(source)} ms)`,
     );
 
     // Six runs of an unchanged book: six copies of each tick on the topic (the history keeps one).
@@ -193,9 +228,9 @@ describe("compiled binaries", () => {
     expect(messages.every((m) => m.headers.schema === "belly.tick.v1")).toBe(true);
   });
 
-  test("belly-producer reaches Kafka over SASL_SSL with SCRAM and a CA file (tls and crypto bundled)", async () => {
+  test("belly producer reaches Kafka over SASL_SSL with SCRAM and a CA file (tls and crypto bundled)", async () => {
     const run = await runBinary(
-      "belly-producer",
+      "producer",
       {
         ...env,
         KAFKA_BROKERS: stack.kafka.saslSsl,
@@ -210,14 +245,14 @@ describe("compiled binaries", () => {
     expect(run.logs.find((l) => l.msg === "cycle")).toMatchObject({ published: PAIRS });
   }, 60_000);
 
-  test("belly-consumer stores every tick in Postgres and the latest in Redis, then stops on SIGTERM", async () => {
-    const consumer = startBinary("belly-consumer", env);
+  test("belly consumer stores every tick in Postgres and the latest in Redis, then stops on SIGTERM", async () => {
+    const consumer = startBinary("consumer", env);
     const started = await waitFor("the consumer's started line", () => {
       if (consumer.logs().some((l) => l.msg === "consumer started")) return performance.now();
       // A consumer that is still starting keeps the wait going; its last lines say why when the wait ends.
       throw new Error(consumer.lines.slice(-5).join("\n") || "no output yet");
     });
-    report(`belly-consumer: spawn to "started" ${Math.round(started - consumer.started)} ms`);
+    report(`belly consumer: spawn to "started" ${Math.round(started - consumer.started)} ms`);
 
     const expected = ASSETS.flatMap((asset) =>
       CURRENCIES.map((currency) => {
@@ -243,7 +278,7 @@ describe("compiled binaries", () => {
     const latest = JSON.parse((await redis.hget(latestKey("bitcoin", "eur"), "tick")) ?? "null") as Tick;
     expect(latest.price).toBe(fake.getPrice("bitcoin", "eur")?.price ?? Number.NaN);
 
-    report(`belly-consumer: ${await residentMb(consumer.proc.pid)} MB resident after its first batch`);
+    report(`belly consumer: ${await residentMb(consumer.proc.pid)} MB resident after its first batch`);
 
     // The status page works from the binary alone, live script included (bundled at build time).
     const base = `http://127.0.0.1:${env.PORT}`;

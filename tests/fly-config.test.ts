@@ -1,6 +1,8 @@
 // fly.toml as Fly reads it: process groups on the compiled binaries, the HTTP service and its checks on the
 // consumer only, graceful stops, and a check for each group.
 import { describe, expect, test } from "bun:test";
+import { dirname, relative, resolve } from "node:path";
+import { ROLES } from "../lib/run/cli.ts";
 import { BINARIES } from "../scripts/build.ts";
 
 interface Check {
@@ -19,6 +21,7 @@ interface FlyConfig {
   kill_signal?: string;
   kill_timeout?: number | string;
   build?: { dockerfile?: string };
+  deploy?: { release_command?: string };
   env?: Record<string, unknown>;
   processes: Record<string, string>;
   http_service?: {
@@ -60,14 +63,14 @@ describe("fly.toml", () => {
     expect(config.build?.dockerfile).toBe("Dockerfile");
   });
 
-  test("runs the producer and the consumer binaries as two process groups", () => {
-    expect(config.processes).toEqual({ producer: "/app/belly-producer", consumer: "/app/belly-consumer" });
-    // The commands name exactly the executables that scripts/build.ts makes.
-    expect(
-      Object.values(config.processes)
-        .map((command) => command.replace("/app/", ""))
-        .sort(),
-    ).toEqual(BINARIES.map((binary) => binary.name).sort());
+  test("runs the one binary as two process groups, each in its role", () => {
+    expect(config.processes).toEqual({ producer: "/app/belly producer", consumer: "/app/belly consumer" });
+    // The commands name exactly the executable scripts/build.ts makes, and roles it takes.
+    for (const command of [...Object.values(config.processes), config.deploy?.release_command ?? ""]) {
+      const [path, role] = command.split(" ");
+      expect(BINARIES.map((binary) => `/app/${binary.name}`)).toContain(path as string);
+      expect(Object.keys(ROLES)).toContain(role as string);
+    }
   });
 
   test("binds the HTTP service to the consumer only, always on", () => {
@@ -168,10 +171,44 @@ describe("Dockerfile and .dockerignore", () => {
       expect(allowed.some((path) => source === path || source.startsWith(`${path}/`))).toBe(true);
   });
 
-  test("ships both binaries to /app and runs the consumer as non-root by default", () => {
+  test("lets through every source file the executable's entry imports, however deep", async () => {
+    const transpilers = {
+      ts: new Bun.Transpiler({ loader: "ts" }),
+      tsx: new Bun.Transpiler({ loader: "tsx" }),
+    };
+    const root = new URL("../", import.meta.url).pathname;
+    const seen = new Set<string>();
+    const visit = async (path: string) => {
+      if (seen.has(path)) return;
+      seen.add(path);
+      // SQL, CSS and other text imports are files to copy, with no imports of their own.
+      const transpiler = path.endsWith(".tsx")
+        ? transpilers.tsx
+        : path.endsWith(".ts")
+          ? transpilers.ts
+          : null;
+      if (!transpiler) return;
+      const source = await Bun.file(path).text();
+      for (const { path: spec } of transpiler.scanImports(source))
+        if (spec.startsWith(".")) await visit(resolve(dirname(path), spec));
+    };
+    for (const binary of BINARIES) await visit(resolve(root, binary.entry));
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((match) =>
+      (match[1] ?? "").trim().split(/\s+/).slice(0, -1),
+    );
+    const files = [...seen].map((path) => relative(root, path));
+    expect(files).toContain("scripts/doctor.ts");
+    for (const file of files) {
+      const inside = (paths: string[]) => paths.some((p) => file === p || file.startsWith(`${p}/`));
+      expect({ file, allowed: inside(allowed) }).toEqual({ file, allowed: true });
+      expect({ file, copied: inside(copied) }).toEqual({ file, copied: true });
+    }
+  });
+
+  test("ships the binary to /app and runs it as the consumer, non-root, by default", () => {
     for (const binary of BINARIES) expect(runtime).toContain(`/out/${binary.name}`);
     expect(runtime).toMatch(/^USER nonroot$/m);
-    expect(runtime).toContain('CMD ["/app/belly-consumer"]');
+    expect(runtime).toContain('CMD ["/app/belly", "consumer"]');
     expect(runtime).not.toMatch(/^ENTRYPOINT/m);
   });
 

@@ -18,7 +18,7 @@ RUN --mount=type=cache,target=/root/.bun/install/cache \
 COPY tsconfig.json producer.ts consumer.ts ./
 COPY lib ./lib
 COPY supabase ./supabase
-COPY scripts/build.ts scripts/migrate.ts scripts/doctor.ts ./scripts/
+COPY scripts/build.ts scripts/belly.ts scripts/migrate.ts scripts/doctor.ts ./scripts/
 RUN bun run scripts/build.ts --outdir /out
 
 # Smoke test away from the sources: given nothing but a bad LOG_LEVEL, each role must start and stop at

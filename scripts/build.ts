@@ -11,7 +11,7 @@ import { bundleClientScript } from "../lib/status/assets.ts";
 const ROOT = resolve(import.meta.dir, "..");
 
 /** What gets compiled: entry file -> executable name; `migrations` marks binaries that must carry the SQL. */
-export const BINARIES = [{ entry: "lib/run/cli.ts", name: "belly", migrations: true }] as const;
+export const BINARIES = [{ entry: "scripts/belly.ts", name: "belly", migrations: true }] as const;
 
 /** Options of {@link buildBinaries}; all optional. */
 export interface BuildOptions {

@@ -2,7 +2,7 @@
 // consumer only, graceful stops, and a check for each group.
 import { describe, expect, test } from "bun:test";
 import { dirname, relative, resolve } from "node:path";
-import { ROLES } from "../lib/run/cli.ts";
+import { ROLES } from "../scripts/belly.ts";
 import { BINARIES } from "../scripts/build.ts";
 
 interface Check {

@@ -2,14 +2,14 @@
 // first argument and runs the same entry `bun run` does: producer (producer.ts), consumer (consumer.ts),
 // migrate (scripts/migrate.ts), doctor (scripts/doctor.ts). Options after the role go to that entry as they are
 // (`belly producer --once`, `belly consumer --migrate`). Each role's code loads only when it is chosen.
-import { CONFIG_EXIT_CODE } from "./process.ts";
+import { CONFIG_EXIT_CODE } from "../lib/run/process.ts";
 
 /** The roles `belly` takes, each loading its entry. */
 export const ROLES = {
-  producer: () => import("../../producer.ts"),
-  consumer: () => import("../../consumer.ts"),
-  migrate: () => import("../../scripts/migrate.ts"),
-  doctor: () => import("../../scripts/doctor.ts"),
+  producer: () => import("../producer.ts"),
+  consumer: () => import("../consumer.ts"),
+  migrate: () => import("./migrate.ts"),
+  doctor: () => import("./doctor.ts"),
 } as const;
 
 /** A role {@link ROLES} names. */

@@ -22,6 +22,8 @@ if ! have java || [ "$(java_major)" -lt 17 ]; then
 fi
 have keytool || missing+=(openjdk-17-jre-headless)
 have mvn || missing+=(maven)
+# The systemd units' test verifies them with systemd-analyze (deploy/systemd/).
+have systemd-analyze || missing+=(systemd)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "setup: all stack prerequisites present"
@@ -30,7 +32,7 @@ fi
 
 bash "$(dirname "$0")/apt-install.sh" setup "${missing[@]}"
 
-for cmd in redis-server openssl java keytool mvn; do
+for cmd in redis-server openssl java keytool mvn systemd-analyze; do
   have "$cmd" || { echo "setup: $cmd still missing after install" >&2; exit 1; }
 done
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "setup: initdb still missing" >&2; exit 1; }

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
-import type { CoinGeckoSettings } from "./adapters/coingecko/settings.ts";
+import { COINGECKO_CALLS_PER_MINUTE, type CoinGeckoSettings } from "./adapters/coingecko/settings.ts";
 import type { KafkaSettings } from "./adapters/kafka/settings.ts";
 import { ANON_WRITE_REFUSAL, assertWriteKey } from "./adapters/supabase/keys.ts";
 import { ConfigError } from "./errors.ts";
@@ -162,6 +162,9 @@ const envShape = {
   ),
   COINGECKO_BASE_URL: optional(url(["http:", "https:"])),
   COINGECKO_TIMEOUT_MS: optional(z.coerce.number("milliseconds").int().min(100).max(120_000)),
+  COINGECKO_CALLS_PER_MINUTE: optional(
+    z.coerce.number("calls per minute").int("a whole number").min(1, "at least 1").max(100_000),
+  ),
   REDIS_URL: optional(url(["redis:", "rediss:", "https:", "http:"])),
   REDIS_TOKEN: optional(z.string()),
   SUPABASE_URL: optional(url(["https:", "http:"])),
@@ -191,6 +194,7 @@ const SOURCE_VARS: EnvName[] = [
   "COINGECKO_PLAN",
   "COINGECKO_BASE_URL",
   "COINGECKO_TIMEOUT_MS",
+  "COINGECKO_CALLS_PER_MINUTE",
 ];
 const SINK_VARS: EnvName[] = [
   "FETCH_INTERVAL",
@@ -347,10 +351,11 @@ function coingeckoSettings(e: Parsed, problems: string[]): CoinGeckoSettings {
     timeoutMs: e.COINGECKO_TIMEOUT_MS ?? DEFAULTS.timeoutMs,
   };
   const plan = e.COINGECKO_PLAN ?? (e.COINGECKO_API_KEY ? "demo" : "public");
-  if (plan === "public") return { plan, apiKey: e.COINGECKO_API_KEY ?? null, ...common };
+  const callsPerMinute = e.COINGECKO_CALLS_PER_MINUTE ?? COINGECKO_CALLS_PER_MINUTE[plan];
+  if (plan === "public") return { plan, apiKey: e.COINGECKO_API_KEY ?? null, ...common, callsPerMinute };
   if (!e.COINGECKO_API_KEY)
     problems.push(`COINGECKO_API_KEY: expected your CoinGecko key, since COINGECKO_PLAN is ${plan}`);
-  return { plan, apiKey: e.COINGECKO_API_KEY ?? "", ...common };
+  return { plan, apiKey: e.COINGECKO_API_KEY ?? "", ...common, callsPerMinute };
 }
 
 function cacheSettings(e: Parsed, problems: string[]): CacheSettings {

@@ -1,3 +1,4 @@
+import { COINGECKO_CALLS_PER_MINUTE } from "../adapters/coingecko/settings.ts";
 import { createCoinGeckoSource } from "../adapters/coingecko/source.ts";
 import { createKafka, ensureTopics } from "../adapters/kafka/client.ts";
 import { createKafkaPublisher } from "../adapters/kafka/publisher.ts";
@@ -11,19 +12,36 @@ import { createUpstashCache } from "../adapters/upstash/cache.ts";
 import type { CacheSettings, Configs, HistorySettings } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { HistoryStore, LatestCache, PriceSource } from "../ports.ts";
+import { createRequestBudget, type RequestBudget } from "../request-budget.ts";
 
 /** Where the zero-setup mode keeps its history when neither Supabase nor Postgres is configured. */
 export const SQLITE_PATH = "data/belly.sqlite";
 /** The demo mode's own history file, so fake prices never mix with real ones. */
 const DEMO_SQLITE_PATH = "data/demo.sqlite";
 
-/** The CoinGecko source for the configured assets, currencies, plan and key. */
-export function openSource(config: Configs["producer" | "dev"], log: Logger): PriceSource {
+/**
+ * The process's one CoinGecko request budget: COINGECKO_CALLS_PER_MINUTE, or the plan's default. It keeps one
+ * call per /simple/price chunk of a poll free of backfill, so that the poll never waits behind it.
+ */
+export function openBudget(config: Configs["producer" | "dev"], pollRequests = 1): RequestBudget {
+  return createRequestBudget({
+    callsPerMinute: config.coingecko.callsPerMinute ?? COINGECKO_CALLS_PER_MINUTE[config.coingecko.plan],
+    reserveForLive: pollRequests,
+  });
+}
+
+/** The CoinGecko source for the configured assets, currencies, plan and key, spending `budget` (default its own). */
+export function openSource(
+  config: Configs["producer" | "dev"],
+  log: Logger,
+  budget: RequestBudget = openBudget(config),
+): PriceSource {
   return createCoinGeckoSource({
     ...config.coingecko,
     assets: config.assets,
     currencies: config.currencies,
     log: log.child({ component: "coingecko" }),
+    budget,
   });
 }
 

@@ -1,26 +1,61 @@
 // Producer: polls CoinGecko on FETCH_INTERVAL boundaries and publishes each tick to Kafka.
 // `bun run producer.ts --once` publishes one cycle and exits 0, or non-zero with a one-line reason.
+// `bun run producer.ts --backfill 30d` publishes CoinGecko's price history of every pair and exits.
 // With HEALTH_PORT it serves /healthz (ok, stale or degraded) and /metrics (Prometheus text) there.
+
+import { BellyError } from "./lib/errors.ts";
 import { createLogger } from "./lib/log.ts";
+import { backfillJobs, runBackfill } from "./lib/pipeline/backfill.ts";
+import { createBackfillProgress } from "./lib/pipeline/backfill-progress.ts";
 import { runProducerLoop } from "./lib/pipeline/produce-loop.ts";
 import { createProducerMetrics } from "./lib/pipeline/producer-metrics.ts";
+import { serialPublisher } from "./lib/pipeline/serial-publisher.ts";
 import { createSkipTracker } from "./lib/pipeline/skip-tracker.ts";
 import { unlessStopped } from "./lib/retry.ts";
-import { openBus, openSource } from "./lib/run/adapters.ts";
+import { openBudget, openBus, openChart, openSource } from "./lib/run/adapters.ts";
 import { CONFIG_EXIT_CODE, loadConfigOrReport, runMain, stopSignal } from "./lib/run/process.ts";
+import { backfillArgument } from "./lib/run/producer-args.ts";
 import { serveProducerHealth } from "./lib/run/producer-health.ts";
 
 const config = loadConfigOrReport("producer");
 if (!config) process.exit(CONFIG_EXIT_CODE);
+const backfill = backfillArgument(process.argv.slice(2));
+if (backfill && "problem" in backfill) {
+  process.stderr.write(`config: ${backfill.problem}\n`);
+  process.exit(CONFIG_EXIT_CODE);
+}
 const log = createLogger({ level: config.logLevel, secrets: config.secrets, base: { svc: "producer" } });
 const once = process.argv.includes("--once");
 
 const code = await runMain(log, async () => {
   const signal = stopSignal(log, () => process.exit(130));
-  const source = openSource(config, log);
-  const { publisher } = await unlessStopped(signal, openBus(config.kafka, log));
+  // One budget for every CoinGecko request of this process: the poll first, history behind it.
+  const budget = openBudget(config);
+  const source = openSource(config, log, budget);
+  const chart = openChart(config, log, budget);
+  const bus = await unlessStopped(signal, openBus(config.kafka, log));
+  const publisher = serialPublisher(bus.publisher);
   const intervalMs = config.fetchIntervalMs;
   const metrics = createProducerMetrics();
+  metrics.requestBudget = budget;
+  if (backfill) {
+    try {
+      const progress = createBackfillProgress({
+        tty: process.stderr.isTTY === true,
+        write: (text) => process.stderr.write(text),
+        log,
+      });
+      const jobs = backfillJobs(config.assets, config.currencies, backfill.durationMs, Date.now());
+      const report = await runBackfill({ chart, publisher, jobs, log, signal, progress, metrics });
+      if (report.failedWindows > 0)
+        throw new BellyError(`${report.failedWindows} of ${report.windows} backfill windows failed`, {
+          hint: "run the same --backfill again: what is stored already is kept once, the rest is filled",
+        });
+    } finally {
+      await publisher.close();
+    }
+    return;
+  }
   const pairs = createSkipTracker({ log, configured: config });
   const port = once ? null : config.healthPort;
   const health = port ? serveProducerHealth({ port, intervalMs, graceMs: 60_000, metrics, pairs }) : null;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { COINGECKO_CALLS_PER_MINUTE, type CoinGeckoSettings } from "./adapters/coingecko/settings.ts";
 import type { KafkaSettings } from "./adapters/kafka/settings.ts";
 import { ANON_WRITE_REFUSAL, assertWriteKey } from "./adapters/supabase/keys.ts";
+import { parseDuration } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
@@ -60,7 +61,13 @@ export type Role = "producer" | "consumer" | "dev" | "migrate" | "all";
 
 /** The validated settings of each role. */
 export interface Configs {
-  producer: Base & SourceSection & { kafka: KafkaSettings; healthPort: number | null };
+  producer: Base &
+    SourceSection & {
+      kafka: KafkaSettings;
+      healthPort: number | null;
+      /** BACKFILL_ON_START: history to fetch for pairs the topic has no tick of yet; null (default) for none. */
+      backfillOnStartMs: number | null;
+    };
   consumer: Base & SinkSection & { kafka: KafkaSettings };
   dev: Base & SourceSection & SinkSection & { kafka: KafkaSettings | null };
   migrate: Base & { databaseUrl: string | null };
@@ -73,6 +80,7 @@ export interface Configs {
       databaseUrl: string | null;
       port: number;
       healthPort: number | null;
+      backfillOnStartMs: number | null;
     };
 }
 
@@ -182,6 +190,12 @@ const envShape = {
     z.coerce.number("a TCP port").int().min(0, "0-65535 (0 picks a free port)").max(65_535, "0-65535"),
   ),
   HEALTH_PORT: optional(z.coerce.number("a TCP port").int().min(1, "1-65535").max(65_535, "1-65535")),
+  BACKFILL_ON_START: optional(
+    z
+      .string()
+      .transform((raw) => parseDuration(raw))
+      .pipe(z.number("a duration such as 2h or 30d (up to 3650d)")),
+  ),
 };
 type EnvName = keyof typeof envShape;
 
@@ -213,7 +227,7 @@ const SINK_VARS: EnvName[] = [
 
 /** The variables each role reads (LOG_LEVEL always): a process never refuses a setting it does not use. */
 const ROLE_VARIABLES: Readonly<Record<Role, readonly EnvName[]>> = {
-  producer: [...KAFKA_VARS, ...SOURCE_VARS, "HEALTH_PORT"],
+  producer: [...KAFKA_VARS, ...SOURCE_VARS, "HEALTH_PORT", "BACKFILL_ON_START"],
   consumer: [...KAFKA_VARS, ...SINK_VARS],
   dev: [...KAFKA_VARS, ...SOURCE_VARS, ...SINK_VARS],
   migrate: ["DATABASE_URL"],
@@ -304,6 +318,7 @@ export function loadConfig<R extends Role = "all">(env: Env = Bun.env, role: R =
     databaseUrl: e.DATABASE_URL ?? null,
     port: e.PORT ?? DEFAULTS.port,
     healthPort: e.HEALTH_PORT ?? null,
+    backfillOnStartMs: e.BACKFILL_ON_START ?? null,
   };
   return all as unknown as Configs[R];
 }

@@ -1,5 +1,6 @@
-import { COINGECKO_CALLS_PER_MINUTE } from "../adapters/coingecko/settings.ts";
-import { createCoinGeckoSource } from "../adapters/coingecko/source.ts";
+import { createCoinGeckoChart } from "../adapters/coingecko/chart.ts";
+import { COINGECKO_CALLS_PER_MINUTE, coingeckoRoot } from "../adapters/coingecko/settings.ts";
+import { createCoinGeckoSource, pollRequestCount } from "../adapters/coingecko/source.ts";
 import { createKafka, ensureTopics } from "../adapters/kafka/client.ts";
 import { createKafkaPublisher } from "../adapters/kafka/publisher.ts";
 import type { KafkaSettings } from "../adapters/kafka/settings.ts";
@@ -11,7 +12,7 @@ import { createSupabaseHistory } from "../adapters/supabase/history.ts";
 import { createUpstashCache } from "../adapters/upstash/cache.ts";
 import type { CacheSettings, Configs, HistorySettings } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { HistoryStore, LatestCache, PriceSource } from "../ports.ts";
+import type { ChartSource, HistoryStore, LatestCache, PriceSource } from "../ports.ts";
 import { createRequestBudget, type RequestBudget } from "../request-budget.ts";
 
 /** Where the zero-setup mode keeps its history when neither Supabase nor Postgres is configured. */
@@ -23,10 +24,20 @@ const DEMO_SQLITE_PATH = "data/demo.sqlite";
  * The process's one CoinGecko request budget: COINGECKO_CALLS_PER_MINUTE, or the plan's default. It keeps one
  * call per /simple/price chunk of a poll free of backfill, so that the poll never waits behind it.
  */
-export function openBudget(config: Configs["producer" | "dev"], pollRequests = 1): RequestBudget {
+export function openBudget(config: Configs["producer" | "dev"]): RequestBudget {
+  const { plan, baseUrl } = config.coingecko;
   return createRequestBudget({
-    callsPerMinute: config.coingecko.callsPerMinute ?? COINGECKO_CALLS_PER_MINUTE[config.coingecko.plan],
-    reserveForLive: pollRequests,
+    callsPerMinute: config.coingecko.callsPerMinute ?? COINGECKO_CALLS_PER_MINUTE[plan],
+    reserveForLive: pollRequestCount(coingeckoRoot(plan, baseUrl), config.assets, config.currencies),
+  });
+}
+
+/** CoinGecko's price history (market_chart/range), spending the poll's `budget` behind the poll. */
+export function openChart(config: Configs["producer"], log: Logger, budget: RequestBudget): ChartSource {
+  return createCoinGeckoChart({
+    ...config.coingecko,
+    log: log.child({ component: "coingecko-chart" }),
+    budget,
   });
 }
 

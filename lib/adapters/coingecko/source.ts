@@ -75,6 +75,19 @@ export function simplePriceUrl(
 }
 
 /**
+ * How many /simple/price requests one poll of `assets` in `currencies` makes (its chunks), for the budget's
+ * reserve. Default limits as {@link createCoinGeckoSource}'s.
+ * @example pollRequestCount(COINGECKO_BASE_URLS.public, ["beldex"], ["usd"]) // 1
+ */
+export function pollRequestCount(
+  baseUrl: string,
+  assets: readonly string[],
+  currencies: readonly string[],
+): number {
+  return chunkIds(assets, (chunk) => simplePriceUrl(baseUrl, chunk, currencies)).length;
+}
+
+/**
  * A {@link PriceSource} reading CoinGecko's /simple/price: the ids in chunks (bounded count and URL length), one
  * GET per chunk, in turn, each retried with full-jitter backoff on 429, 5xx, timeouts, network errors and
  * unreadable bodies (Retry-After is a minimum), every attempt spending a call of the budget. A chunk that still

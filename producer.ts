@@ -12,10 +12,11 @@ import { createProducerMetrics } from "./lib/pipeline/producer-metrics.ts";
 import { serialPublisher } from "./lib/pipeline/serial-publisher.ts";
 import { createSkipTracker } from "./lib/pipeline/skip-tracker.ts";
 import { unlessStopped } from "./lib/retry.ts";
-import { openBudget, openBus, openChart, openSource } from "./lib/run/adapters.ts";
+import { openBudget, openBus, openChart, openSource, openTail } from "./lib/run/adapters.ts";
 import { CONFIG_EXIT_CODE, loadConfigOrReport, runMain, stopSignal } from "./lib/run/process.ts";
 import { backfillArgument } from "./lib/run/producer-args.ts";
 import { serveProducerHealth } from "./lib/run/producer-health.ts";
+import { startProducerHistory } from "./lib/run/producer-history.ts";
 
 const config = loadConfigOrReport("producer");
 if (!config) process.exit(CONFIG_EXIT_CODE);
@@ -59,9 +60,15 @@ const code = await runMain(log, async () => {
   const pairs = createSkipTracker({ log, configured: config });
   const port = once ? null : config.healthPort;
   const health = port ? serveProducerHealth({ port, intervalMs, graceMs: 60_000, metrics, pairs }) : null;
+  // `--once` is one poll and nothing else; a running producer heals gaps and backfills new pairs beside it.
+  const tail = openTail(bus.kafka, config.kafka);
+  let history: Awaited<ReturnType<typeof startProducerHistory>> | null = null;
   try {
-    await runProducerLoop({ source, publisher, log, signal, intervalMs, once, metrics, pairs });
+    if (!once) history = await startProducerHistory({ config, chart, publisher, tail, log, signal, metrics });
+    const onPublished = history?.onPublished;
+    await runProducerLoop({ source, publisher, log, signal, intervalMs, once, metrics, pairs, onPublished });
   } finally {
+    await history?.stop();
     health?.stop();
     await publisher.close();
   }

@@ -4,6 +4,7 @@ import { createCoinGeckoSource, pollRequestCount } from "../adapters/coingecko/s
 import { createKafka, ensureTopics } from "../adapters/kafka/client.ts";
 import { createKafkaPublisher } from "../adapters/kafka/publisher.ts";
 import type { KafkaSettings } from "../adapters/kafka/settings.ts";
+import { createTopicTail } from "../adapters/kafka/topic-tail.ts";
 import { createMemoryCache } from "../adapters/memory/cache.ts";
 import { createPostgresHistory } from "../adapters/postgres/history.ts";
 import { createRedisCache } from "../adapters/redis/cache.ts";
@@ -12,7 +13,7 @@ import { createSupabaseHistory } from "../adapters/supabase/history.ts";
 import { createUpstashCache } from "../adapters/upstash/cache.ts";
 import type { CacheSettings, Configs, HistorySettings } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { ChartSource, HistoryStore, LatestCache, PriceSource } from "../ports.ts";
+import type { ChartSource, HistoryStore, LatestCache, PriceSource, PublishedTail } from "../ports.ts";
 import { createRequestBudget, type RequestBudget } from "../request-budget.ts";
 
 /** Where the zero-setup mode keeps its history when neither Supabase nor Postgres is configured. */
@@ -62,6 +63,11 @@ export async function openBus(kafkaConfig: KafkaSettings, log: Logger) {
   await ensureTopics(kafka, kafkaConfig, log);
   const publisher = await createKafkaPublisher(kafka, kafkaConfig);
   return { kafka, publisher };
+}
+
+/** The topic's tail (newest tick per pair) through the producer's Kafka client. */
+export function openTail(kafka: ReturnType<typeof createKafka>, settings: KafkaSettings): PublishedTail {
+  return createTopicTail(kafka, settings);
 }
 
 /**

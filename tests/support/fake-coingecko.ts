@@ -135,6 +135,11 @@ export interface FakeCoinGeckoOptions {
   callsPerMinute?: number;
   /** Delay before each market_chart/range answer, in ms, so that a test can kill a backfill midway. Default 0. */
   chartDelayMs?: number;
+  /**
+   * The price history's "now": its newest point and what "ending now" means. Default `now`; a frozen one makes
+   * reruns see exactly the same history while the rate counter runs on `now`.
+   */
+  chartNow?: () => number;
 }
 
 /** A running fake CoinGecko. */
@@ -169,6 +174,8 @@ export interface FakeCoinGecko {
   resetRate(): void;
   /** Changes the calls-per-minute limit; null removes it. */
   setCallsPerMinute(limit: number | null): void;
+  /** Changes the delay before each market_chart/range answer. */
+  setChartDelay(ms: number): void;
   /** Answers held requests, stops auto mode and closes the server and its connections. */
   stop(): Promise<void>;
 }
@@ -319,6 +326,8 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
 
   // Every request counts, failed ones too, within a sliding minute on the fake's clock.
   let limit = options.callsPerMinute ?? null;
+  let chartDelayMs = options.chartDelayMs ?? 0;
+  const chartNow = options.chartNow ?? now;
   const rate: FakeRateCounter = { limit, total: 0, peakPerMinute: 0, limited: 0 };
   let recent: number[] = [];
   const countCall = (at: number): Response | undefined => {
@@ -358,9 +367,9 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
       return json({ error: "Invalid or missing parameter from, to" }, 400);
     const quote = book.get(id)?.quotes.get(currency);
     if (!book.has(id)) return json({ error: "coin not found" }, 404);
-    if (options.chartDelayMs) await Bun.sleep(options.chartDelayMs);
+    if (chartDelayMs > 0) await Bun.sleep(chartDelayMs);
     if (!quote || quote.price === null) return json({ prices: [], market_caps: [], total_volumes: [] });
-    const times = from > to ? [] : fakeChartTimes(from, to, now());
+    const times = from > to ? [] : fakeChartTimes(from, to, chartNow());
     const { price, marketCap, volume24h } = quote;
     return json({
       prices: times.map((t) => [t, fakeChartValue(price, t)]),
@@ -588,6 +597,9 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
     },
     setCallsPerMinute(value) {
       limit = value;
+    },
+    setChartDelay(ms) {
+      chartDelayMs = ms;
     },
     async stop() {
       if (timer) clearInterval(timer);

@@ -31,7 +31,7 @@ const once = process.argv.includes("--once");
 const code = await runMain(log, async () => {
   const signal = stopSignal(log, () => process.exit(130));
   // One budget for every CoinGecko request of this process: the poll first, history behind it.
-  const budget = openBudget(config);
+  const budget = openBudget(config, !backfill);
   const source = openSource(config, log, budget);
   const chart = openChart(config, log, budget);
   const bus = await unlessStopped(signal, openBus(config.kafka, log));

@@ -281,7 +281,7 @@ describe("gap healing at start", () => {
       expect(healed).toMatchObject({ pair: "solana:usd", ticks: 24 });
       expect(Number(healed?.gapS)).toBeGreaterThanOrEqual(2 * 3600 - 5);
       const tail = producer.logs().find((l) => l.msg?.toString().startsWith("topic tail read"));
-      expect((tail?.ages as Record<string, number>)["solana:usd"]).toBeGreaterThanOrEqual(7200);
+      expect(((tail?.ages ?? {}) as Record<string, number>)["solana:usd"]).toBeGreaterThanOrEqual(7200);
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toContain("belly_producer_gaps_healed_total 1");
       expect(metrics).toMatch(/belly_producer_backfill_ticks_total 24/);

@@ -22,14 +22,17 @@ export const SQLITE_PATH = "data/belly.sqlite";
 const DEMO_SQLITE_PATH = "data/demo.sqlite";
 
 /**
- * The process's one CoinGecko request budget: COINGECKO_CALLS_PER_MINUTE, or the plan's default. It keeps one
- * call per /simple/price chunk of a poll free of backfill, so that the poll never waits behind it.
+ * The process's one CoinGecko request budget: COINGECKO_CALLS_PER_MINUTE, or the plan's default. When the
+ * process polls (`polls`, default true) it keeps one call per /simple/price chunk of a poll free of backfill,
+ * so that the poll never waits behind it; `--backfill` alone may spend them all.
  */
-export function openBudget(config: Configs["producer" | "dev"]): RequestBudget {
+export function openBudget(config: Configs["producer" | "dev"], polls = true): RequestBudget {
   const { plan, baseUrl } = config.coingecko;
   return createRequestBudget({
     callsPerMinute: config.coingecko.callsPerMinute ?? COINGECKO_CALLS_PER_MINUTE[plan],
-    reserveForLive: pollRequestCount(coingeckoRoot(plan, baseUrl), config.assets, config.currencies),
+    reserveForLive: polls
+      ? pollRequestCount(coingeckoRoot(plan, baseUrl), config.assets, config.currencies)
+      : 0,
   });
 }
 

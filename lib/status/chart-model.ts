@@ -7,6 +7,8 @@ import { formatAge, formatChange, formatDateTime, formatPrice } from "./format.t
 export interface ChartPoint {
   t: number;
   p: number;
+  /** True for a point of CoinGecko's price history (a backfilled tick), so the tooltip can say so. */
+  h?: boolean;
 }
 
 /** A stretch without data: epoch ms of the tick before it and of the tick after it, and its length. */
@@ -399,7 +401,7 @@ export function chartModel(points: ChartPoint[], currency: string, options: Char
  * @example encodeSeries([{ t: 1, p: 0.5 }]) // "1,0.5"
  */
 export function encodeSeries(points: ChartPoint[]): string {
-  return points.map(({ t, p }) => `${t},${p}`).join(";");
+  return points.map(({ t, p, h }) => (h ? `${t},${p},1` : `${t},${p}`)).join(";");
 }
 
 /**
@@ -410,8 +412,9 @@ export function decodeSeries(text: string | null | undefined): ChartPoint[] {
   if (!text) return [];
   const points: ChartPoint[] = [];
   for (const pair of text.split(";")) {
-    const [t, p] = pair.split(",").map(Number);
-    if (t !== undefined && p !== undefined && Number.isFinite(t) && Number.isFinite(p)) points.push({ t, p });
+    const [t, p, h] = pair.split(",").map(Number);
+    if (t !== undefined && p !== undefined && Number.isFinite(t) && Number.isFinite(p))
+      points.push(h === 1 ? { t, p, h: true } : { t, p });
   }
   return points;
 }

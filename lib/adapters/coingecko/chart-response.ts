@@ -2,10 +2,10 @@
 import { z } from "zod";
 import { excerpt, SourceError } from "../../errors.ts";
 import type { ChartFetchResult, ChartWindow } from "../../ports.ts";
-import { TICK_VERSION, tickOrReason } from "../../tick.ts";
+import { BACKFILL_SOURCE, TICK_VERSION, tickOrReason } from "../../tick.ts";
 
 /** Value of `source` on every tick read from CoinGecko's price history, so the page can tell them apart. */
-export const COINGECKO_CHART_SOURCE = "coingecko-chart";
+export const COINGECKO_CHART_SOURCE = BACKFILL_SOURCE;
 
 // Points are checked one by one (in chartTicks), so that one odd point drops itself and not the window.
 const series = z.array(z.array(z.unknown())).optional().default([]);

@@ -42,6 +42,8 @@ export interface ChartFetchResult {
 
 /** Port: the past prices of one pair, fetched window by window (backfill and gap healing). */
 export interface ChartSource {
+  /** Spacing of the finest points it serves, in ms: a gap shorter than two of them has nothing to fill it. */
+  readonly finestMs: number;
   /** Splits [from, to] into the windows that give the finest points the source serves, oldest first. */
   windows(from: number, to: number, now: number): ChartWindow[];
   /** The ticks of one window, each price with the market cap and volume of the same time. */

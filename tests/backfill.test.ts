@@ -160,6 +160,7 @@ describe("runBackfill", () => {
   const pointChart = (fail = new Set<number>()): ChartSource & { calls: number } => {
     const chart = {
       calls: 0,
+      finestMs: 300_000,
       windows: windowsOf,
       async fetch(asset: string, currency: string, window: { from: number; to: number }) {
         chart.calls++;

@@ -6,7 +6,7 @@ import { createMemoryCache } from "../lib/adapters/memory/cache.ts";
 import { createMemoryHistory } from "../lib/adapters/memory/history.ts";
 import { createConsumerMetrics } from "../lib/pipeline/metrics.ts";
 import { createStatusApp, createTickFeed } from "../lib/status/app.ts";
-import { decodeSeries, encodeSeries } from "../lib/status/chart-model.ts";
+import { BACKFILL_GAP_MS, decodeSeries, encodeSeries, findGaps } from "../lib/status/chart-model.ts";
 import { sourceLabel } from "../lib/status/format.ts";
 import { BACKFILL_SOURCE } from "../lib/tick.ts";
 import { makeTick } from "./support/ticks.ts";
@@ -88,5 +88,24 @@ describe("backfilled points on the page and in the API", () => {
     const ticks = (body.ticks ?? body) as { source: string }[];
     expect(ticks.filter((t) => t.source === BACKFILL_SOURCE)).toHaveLength(20);
     expect(ticks.filter((t) => t.source === "coingecko")).toHaveLength(10);
+  });
+
+  test("hourly backfilled points are no gaps; a missing stretch of them, or of polled ticks, still is", () => {
+    const HOUR = 3_600_000;
+    const hourly = Array.from({ length: 5 }, (_, i) => ({ t: i * HOUR, p: 1, h: true }));
+    expect(findGaps(hourly, 20 * MINUTE)).toEqual([]);
+    const holed = [...hourly, { t: 4 * HOUR + BACKFILL_GAP_MS + 1, p: 1, h: true }];
+    expect(findGaps(holed, 20 * MINUTE)).toHaveLength(1);
+    // A polled tick an hour after the last backfilled point is the history's spacing, not a hole.
+    expect(findGaps([...hourly, { t: 5 * HOUR, p: 1 }], 20 * MINUTE)).toEqual([]);
+    expect(
+      findGaps(
+        [
+          { t: 0, p: 1 },
+          { t: HOUR, p: 1 },
+        ],
+        20 * MINUTE,
+      ),
+    ).toHaveLength(1);
   });
 });

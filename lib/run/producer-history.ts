@@ -19,7 +19,8 @@ export interface ProducerHistory {
 /**
  * Starts gap healing: reads the topic's tail for the newest tick per pair (a failure skips healing at start, in
  * one warn line, and the loop goes on), queues the BACKFILL_ON_START backfill for pairs the topic has never
- * seen, and from then on queues a backfill of every gap longer than two intervals the published ticks show.
+ * seen, and from then on queues a backfill of every gap longer than two intervals (and two of the history's
+ * finest points) the published ticks show.
  * Jobs run in the background behind the poll's requests.
  * @example const history = await startProducerHistory({ config, chart, publisher, tail, log, signal, metrics });
  */
@@ -36,7 +37,9 @@ export async function startProducerHistory(deps: {
   const pairs = config.assets.flatMap((asset) => config.currencies.map((currency) => ({ asset, currency })));
   const finder = createGapFinder({
     pairs,
-    thresholdMs: 2 * config.fetchIntervalMs,
+    // Two intervals, as the page marks gaps; never less than two of the history's finest points, since a
+    // shorter gap (CoinGecko's cache moving in odd steps under a short interval) has no point to fill it.
+    thresholdMs: Math.max(2 * config.fetchIntervalMs, 2 * deps.chart.finestMs),
     firstStartMs: config.backfillOnStartMs,
   });
   const worker = createHistoryWorker({ ...deps, log: log.child({ component: "history" }) });

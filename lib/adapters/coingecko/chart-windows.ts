@@ -10,6 +10,8 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 /** The longest window CoinGecko still answers hourly: 90 days. */
 export const MAX_HOURLY_WINDOW_MS = 90 * DAY_MS;
+/** CoinGecko's finest automatic spacing: 5 minutes, within the last day. */
+export const FINEST_SPACING_MS = 5 * 60_000;
 /** How close to now a window must end to count as "ending now" (5-minutely): 5 minutes. */
 const NOW_TOLERANCE_MS = 5 * 60_000;
 

@@ -5,7 +5,7 @@
 import { ConfigError } from "../../errors.ts";
 import type { ChartSource } from "../../ports.ts";
 import { chartTicks, parseChartBody } from "./chart-response.ts";
-import { chartWindows } from "./chart-windows.ts";
+import { chartWindows, FINEST_SPACING_MS } from "./chart-windows.ts";
 import { type CoinGeckoGetOptions, createCoinGeckoGet } from "./request.ts";
 import { coingeckoRoot } from "./settings.ts";
 
@@ -56,6 +56,7 @@ export function createCoinGeckoChart(options: CoinGeckoChartOptions): ChartSourc
     priority: "background",
   });
   return {
+    finestMs: FINEST_SPACING_MS,
     windows: chartWindows,
     async fetch(asset, currency, window, signal) {
       const url = marketChartRangeUrl(baseUrl, asset, currency, window);

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { SourceError } from "../lib/errors.ts";
 import { createLogger } from "../lib/log.ts";
-import { createGapFinder } from "../lib/pipeline/gap-healer.ts";
+import { createGapFinder } from "../lib/pipeline/gap-finder.ts";
 import { createHistoryWorker } from "../lib/pipeline/history-worker.ts";
 import { runProducerLoop } from "../lib/pipeline/produce-loop.ts";
 import { createProducerMetrics } from "../lib/pipeline/producer-metrics.ts";

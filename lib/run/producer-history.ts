@@ -1,7 +1,7 @@
 import type { Configs } from "../config.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { createGapFinder } from "../pipeline/gap-healer.ts";
+import { createGapFinder } from "../pipeline/gap-finder.ts";
 import { createHistoryWorker } from "../pipeline/history-worker.ts";
 import type { ProducerMetrics } from "../pipeline/producer-metrics.ts";
 import type { ChartSource, PublishedTail, TickPublisher } from "../ports.ts";

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
-import type { CoinGeckoSettings } from "./adapters/coingecko/settings.ts";
+import { COINGECKO_CALLS_PER_MINUTE, type CoinGeckoSettings } from "./adapters/coingecko/settings.ts";
 import type { KafkaSettings } from "./adapters/kafka/settings.ts";
 import { ANON_WRITE_REFUSAL, assertWriteKey } from "./adapters/supabase/keys.ts";
+import { parseDuration } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
@@ -62,7 +63,15 @@ export type Role = "producer" | "consumer" | "dev" | "migrate" | "all";
 
 /** The validated settings of each role. */
 export interface Configs {
-  producer: Base & SourceSection & { kafka: KafkaSettings; healthPort: number | null; host: string };
+  producer: Base &
+    SourceSection & {
+      kafka: KafkaSettings;
+      healthPort: number | null;
+      /** Address the health server listens on (HOST). Default 127.0.0.1. */
+      host: string;
+      /** BACKFILL_ON_START: history to fetch for pairs the topic has no tick of yet; null (default) for none. */
+      backfillOnStartMs: number | null;
+    };
   consumer: Base & SinkSection & { kafka: KafkaSettings };
   dev: Base & SourceSection & SinkSection & { kafka: KafkaSettings | null };
   migrate: Base & { databaseUrl: string | null };
@@ -76,6 +85,7 @@ export interface Configs {
       port: number;
       host: string;
       healthPort: number | null;
+      backfillOnStartMs: number | null;
     };
 }
 
@@ -165,6 +175,9 @@ const envShape = {
   ),
   COINGECKO_BASE_URL: optional(url(["http:", "https:"])),
   COINGECKO_TIMEOUT_MS: optional(z.coerce.number("milliseconds").int().min(100).max(120_000)),
+  COINGECKO_CALLS_PER_MINUTE: optional(
+    z.coerce.number("calls per minute").int("a whole number").min(1, "at least 1").max(100_000),
+  ),
   REDIS_URL: optional(url(["redis:", "rediss:", "https:", "http:"])),
   REDIS_TOKEN: optional(z.string()),
   SUPABASE_URL: optional(url(["https:", "http:"])),
@@ -188,6 +201,12 @@ const envShape = {
       .trim()
       .regex(/^(\[?[0-9A-Fa-f:.]+\]?|[A-Za-z0-9.-]+)$/, "a listen address such as 127.0.0.1, 0.0.0.0 or ::"),
   ),
+  BACKFILL_ON_START: optional(
+    z
+      .string()
+      .transform((raw) => parseDuration(raw))
+      .pipe(z.number("a duration such as 2h or 30d (up to 3650d)")),
+  ),
 };
 type EnvName = keyof typeof envShape;
 
@@ -200,6 +219,7 @@ const SOURCE_VARS: EnvName[] = [
   "COINGECKO_PLAN",
   "COINGECKO_BASE_URL",
   "COINGECKO_TIMEOUT_MS",
+  "COINGECKO_CALLS_PER_MINUTE",
 ];
 const SINK_VARS: EnvName[] = [
   "FETCH_INTERVAL",
@@ -219,7 +239,7 @@ const SINK_VARS: EnvName[] = [
 
 /** The variables each role reads (LOG_LEVEL always): a process never refuses a setting it does not use. */
 const ROLE_VARIABLES: Readonly<Record<Role, readonly EnvName[]>> = {
-  producer: [...KAFKA_VARS, ...SOURCE_VARS, "HEALTH_PORT", "HOST"],
+  producer: [...KAFKA_VARS, ...SOURCE_VARS, "HEALTH_PORT", "HOST", "BACKFILL_ON_START"],
   consumer: [...KAFKA_VARS, ...SINK_VARS],
   dev: [...KAFKA_VARS, ...SOURCE_VARS, ...SINK_VARS],
   migrate: ["DATABASE_URL"],
@@ -313,6 +333,7 @@ export function loadConfig<R extends Role = "all">(env: Env = Bun.env, role: R =
     port: e.PORT ?? DEFAULTS.port,
     host: e.HOST ?? DEFAULTS.host,
     healthPort: e.HEALTH_PORT ?? null,
+    backfillOnStartMs: e.BACKFILL_ON_START ?? null,
   };
   return all as unknown as Configs[R];
 }
@@ -360,10 +381,11 @@ function coingeckoSettings(e: Parsed, problems: string[]): CoinGeckoSettings {
     timeoutMs: e.COINGECKO_TIMEOUT_MS ?? DEFAULTS.timeoutMs,
   };
   const plan = e.COINGECKO_PLAN ?? (e.COINGECKO_API_KEY ? "demo" : "public");
-  if (plan === "public") return { plan, apiKey: e.COINGECKO_API_KEY ?? null, ...common };
+  const callsPerMinute = e.COINGECKO_CALLS_PER_MINUTE ?? COINGECKO_CALLS_PER_MINUTE[plan];
+  if (plan === "public") return { plan, apiKey: e.COINGECKO_API_KEY ?? null, ...common, callsPerMinute };
   if (!e.COINGECKO_API_KEY)
     problems.push(`COINGECKO_API_KEY: expected your CoinGecko key, since COINGECKO_PLAN is ${plan}`);
-  return { plan, apiKey: e.COINGECKO_API_KEY ?? "", ...common };
+  return { plan, apiKey: e.COINGECKO_API_KEY ?? "", ...common, callsPerMinute };
 }
 
 function cacheSettings(e: Parsed, problems: string[]): CacheSettings {

@@ -24,6 +24,43 @@ export interface PriceSource {
   fetch(signal?: AbortSignal): Promise<FetchResult>;
 }
 
+/** One request's span of a price history: `from` inclusive, `to` exclusive unless `closed` (epoch ms). */
+export interface ChartWindow {
+  from: number;
+  to: number;
+  /** Whether `to` itself belongs to the window (the last one, ending now). */
+  closed: boolean;
+  /** The spacing of the points the source serves for it, e.g. "5m", "1h", "1d". */
+  granularity: string;
+}
+
+/** What one window of a price history gave: ticks, and how many points could not be one. */
+export interface ChartFetchResult {
+  ticks: Tick[];
+  dropped: number;
+}
+
+/** Port: the past prices of one pair, fetched window by window (backfill and gap healing). */
+export interface ChartSource {
+  /** Spacing of the finest points it serves, in ms: a gap shorter than two of them has nothing to fill it. */
+  readonly finestMs: number;
+  /** Splits [from, to] into the windows that give the finest points the source serves, oldest first. */
+  windows(from: number, to: number, now: number): ChartWindow[];
+  /** The ticks of one window, each price with the market cap and volume of the same time. */
+  fetch(
+    asset: string,
+    currency: string,
+    window: ChartWindow,
+    signal?: AbortSignal,
+  ): Promise<ChartFetchResult>;
+}
+
+/** Port: the newest tick time per pair the bus holds (from the tail of its log). */
+export interface PublishedTail {
+  /** Epoch ms of the newest sourceUpdatedAt per pair (asset:currency) among the last messages. */
+  newest(signal?: AbortSignal): Promise<Map<string, number>>;
+}
+
 /** Port: publishes ticks to the bus. */
 export interface TickPublisher {
   /** Publishes all ticks; resolves once the bus has acknowledged every one. */

@@ -44,8 +44,20 @@ export const tickSchema = z.object({
   change24hPct: metric,
   sourceUpdatedAt: z.iso.datetime({ offset: true }),
   fetchedAt: z.iso.datetime({ offset: true }),
-  source: z.string().min(1).max(50),
+  source: z
+    .string()
+    .min(1)
+    .max(50)
+    .describe(
+      'Where the tick came from: "coingecko" (polled), "coingecko-chart" (backfilled from the price history), "demo"',
+    ),
 });
+
+/**
+ * `source` of the ticks read from CoinGecko's price history (backfill and gap healing) rather than polled, so
+ * that the page and the API can tell them apart.
+ */
+export const BACKFILL_SOURCE = "coingecko-chart";
 
 /** A validated price tick (message v1). */
 export type Tick = z.infer<typeof tickSchema>;

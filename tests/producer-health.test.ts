@@ -137,6 +137,9 @@ describe("producer /metrics", () => {
     metrics.sourceErrors = 1;
     metrics.publishErrors = 1;
     metrics.outboxSize = 4;
+    metrics.backfill = { windows: 6, failedWindows: 1, ticks: 2949 };
+    metrics.gapsHealed = 3;
+    metrics.requestBudget = { spent: 9, peak: 5, callsPerMinute: 5 };
     advance(90_000);
     const response = await get("/metrics");
     expect(response.status).toBe(200);
@@ -156,6 +159,15 @@ describe("producer /metrics", () => {
       belly_producer_publish_errors_total: [[{}, 1]],
       belly_producer_last_success_age_seconds: [[{}, 90]],
       belly_producer_outbox_ticks: [[{}, 4]],
+      belly_producer_backfill_windows_total: [
+        [{ outcome: "ok" }, 6],
+        [{ outcome: "failed" }, 1],
+      ],
+      belly_producer_backfill_ticks_total: [[{}, 2949]],
+      belly_producer_gaps_healed_total: [[{}, 3]],
+      belly_producer_coingecko_requests_total: [[{}, 9]],
+      belly_producer_coingecko_requests_peak_per_minute: [[{}, 5]],
+      belly_producer_coingecko_calls_per_minute_limit: [[{}, 5]],
     });
     for (const [name, family] of families) {
       expect(family.help.length).toBeGreaterThan(0);
@@ -165,7 +177,8 @@ describe("producer /metrics", () => {
 
   test("before any cycle, keeps HELP and TYPE of every family and leaves out the unknown values", () => {
     const families = parsePrometheus(producerMetricsText(createProducerMetrics(), 0));
-    expect(families.size).toBe(7);
+    // The budget's families come with a budget only (a producer always has one).
+    expect(families.size).toBe(10);
     expect(families.get("belly_producer_last_success_age_seconds")?.samples).toEqual([]);
     expect(families.get("belly_producer_ticks_skipped_total")?.samples).toEqual([]);
     expect(families.get("belly_producer_cycles_total")?.samples.map((s) => s.value)).toEqual([0, 0]);

@@ -3,6 +3,7 @@ import type { Logger } from "../log.ts";
 import type { PriceSource, TickPublisher } from "../ports.ts";
 import { withTimeout } from "../retry.ts";
 import { runSchedule } from "../schedule.ts";
+import type { Tick } from "../tick.ts";
 import { createOutbox, type Outbox } from "./outbox.ts";
 import { runCycle, unansweredSend } from "./produce.ts";
 import { createProducerMetrics, type ProducerMetrics } from "./producer-metrics.ts";
@@ -34,6 +35,8 @@ export async function runProducerLoop(deps: {
   metrics?: ProducerMetrics;
   /** Per-pair skips and publishes, for the logs and /healthz. Default: a tracker of the pairs cycles report. */
   pairs?: SkipTracker;
+  /** Told the ticks of each acknowledged publish (gap healing). Default none. */
+  onPublished?: (ticks: readonly Tick[]) => void;
 }): Promise<void> {
   const { source, publisher, log, signal } = deps;
   const outbox = createOutbox();
@@ -48,6 +51,7 @@ export async function runProducerLoop(deps: {
       requireTicks: deps.once,
       outbox,
       metrics,
+      onPublished: deps.onPublished,
       ...(deps.once ? {} : { publishTimeoutMs: publishTimeoutFor(deps.intervalMs) }),
     });
     pairs.observe(report);

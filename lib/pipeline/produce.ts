@@ -39,6 +39,8 @@ export interface CycleDeps {
   now?: () => number;
   /** Wall clock for the metrics' last success. Default Date.now. */
   clock?: () => number;
+  /** Told the ticks of each publish the bus acknowledged (the gap finder reads them). Default none. */
+  onPublished?: (ticks: readonly Tick[]) => void;
 }
 
 /**
@@ -83,6 +85,7 @@ async function cycle(
   try {
     await publishWithin(deps, outgoing);
     deps.outbox?.clear();
+    deps.onPublished?.(outgoing);
   } catch (error) {
     if (!stopping()) metrics.publishErrors++;
     const dropped = deps.outbox?.hold(outgoing) ?? 0;

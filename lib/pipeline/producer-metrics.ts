@@ -16,6 +16,12 @@ export interface ProducerMetrics {
   lastSuccessAt: number | null;
   /** Ticks held for the next cycle after a failed publish. */
   outboxSize: number;
+  /** Backfill and gap healing: windows fetched and published, windows failed, ticks published. */
+  backfill: { windows: number; failedWindows: number; ticks: number };
+  /** Gaps in a pair's ticks (longer than two intervals) that a backfill window filled. */
+  gapsHealed: number;
+  /** The CoinGecko request budget, when the producer has one: calls spent, most in a minute, the limit. */
+  requestBudget: { readonly spent: number; readonly peak: number; readonly callsPerMinute: number } | null;
 }
 
 /** Fresh zeroed counters. */
@@ -28,6 +34,9 @@ export function createProducerMetrics(): ProducerMetrics {
     publishErrors: 0,
     lastSuccessAt: null,
     outboxSize: 0,
+    backfill: { windows: 0, failedWindows: 0, ticks: 0 },
+    gapsHealed: 0,
+    requestBudget: null,
   };
 }
 
@@ -84,6 +93,49 @@ export function producerMetricsText(metrics: ProducerMetrics, now: number): stri
       help: "Ticks held for the next cycle after a failed publish.",
       samples: [{ value: metrics.outboxSize }],
     },
+    {
+      name: "belly_producer_backfill_windows_total",
+      type: "counter",
+      help: "Price history windows of backfill and gap healing, by outcome (one request each, retries aside).",
+      samples: [
+        { labels: { outcome: "ok" }, value: metrics.backfill.windows },
+        { labels: { outcome: "failed" }, value: metrics.backfill.failedWindows },
+      ],
+    },
+    {
+      name: "belly_producer_backfill_ticks_total",
+      type: "counter",
+      help: "Ticks from CoinGecko's price history (source coingecko-chart) the bus acknowledged.",
+      samples: [{ value: metrics.backfill.ticks }],
+    },
+    {
+      name: "belly_producer_gaps_healed_total",
+      type: "counter",
+      help: "Gaps longer than two intervals in a pair's ticks that were filled from the price history.",
+      samples: [{ value: metrics.gapsHealed }],
+    },
   ];
+  const budget = metrics.requestBudget;
+  if (budget)
+    families.push(
+      {
+        name: "belly_producer_coingecko_requests_total",
+        type: "counter",
+        help: "CoinGecko requests made (every attempt, failed ones included).",
+        samples: [{ value: budget.spent }],
+      },
+      {
+        name: "belly_producer_coingecko_requests_peak_per_minute",
+        type: "gauge",
+        help: "Most CoinGecko requests within any minute so far; never above the limit.",
+        samples: [{ value: budget.peak }],
+      },
+      {
+        name: "belly_producer_coingecko_calls_per_minute_limit",
+        type: "gauge",
+        help: "The request budget: COINGECKO_CALLS_PER_MINUTE or the plan's default.",
+        samples: [{ value: budget.callsPerMinute }],
+      },
+    );
   return formatExposition(families);
 }

@@ -1,7 +1,10 @@
-import { createCoinGeckoSource } from "../adapters/coingecko/source.ts";
+import { createCoinGeckoChart } from "../adapters/coingecko/chart.ts";
+import { COINGECKO_CALLS_PER_MINUTE, coingeckoRoot } from "../adapters/coingecko/settings.ts";
+import { createCoinGeckoSource, pollRequestCount } from "../adapters/coingecko/source.ts";
 import { createKafka, ensureTopics } from "../adapters/kafka/client.ts";
 import { createKafkaPublisher } from "../adapters/kafka/publisher.ts";
 import type { KafkaSettings } from "../adapters/kafka/settings.ts";
+import { createTopicTail } from "../adapters/kafka/topic-tail.ts";
 import { createMemoryCache } from "../adapters/memory/cache.ts";
 import { createPostgresHistory } from "../adapters/postgres/history.ts";
 import { createRedisCache } from "../adapters/redis/cache.ts";
@@ -10,20 +13,50 @@ import { createSupabaseHistory } from "../adapters/supabase/history.ts";
 import { createUpstashCache } from "../adapters/upstash/cache.ts";
 import type { CacheSettings, Configs, HistorySettings } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { HistoryStore, LatestCache, PriceSource } from "../ports.ts";
+import type { ChartSource, HistoryStore, LatestCache, PriceSource, PublishedTail } from "../ports.ts";
+import { createRequestBudget, type RequestBudget } from "../request-budget.ts";
 
 /** Where the zero-setup mode keeps its history when neither Supabase nor Postgres is configured. */
 export const SQLITE_PATH = "data/belly.sqlite";
 /** The demo mode's own history file, so fake prices never mix with real ones. */
 const DEMO_SQLITE_PATH = "data/demo.sqlite";
 
-/** The CoinGecko source for the configured assets, currencies, plan and key. */
-export function openSource(config: Configs["producer" | "dev"], log: Logger): PriceSource {
+/**
+ * The process's one CoinGecko request budget: COINGECKO_CALLS_PER_MINUTE, or the plan's default. When the
+ * process polls (`polls`, default true) it keeps one call per /simple/price chunk of a poll free of backfill,
+ * so that the poll never waits behind it; `--backfill` alone may spend them all.
+ */
+export function openBudget(config: Configs["producer" | "dev"], polls = true): RequestBudget {
+  const { plan, baseUrl } = config.coingecko;
+  return createRequestBudget({
+    callsPerMinute: config.coingecko.callsPerMinute ?? COINGECKO_CALLS_PER_MINUTE[plan],
+    reserveForLive: polls
+      ? pollRequestCount(coingeckoRoot(plan, baseUrl), config.assets, config.currencies)
+      : 0,
+  });
+}
+
+/** CoinGecko's price history (market_chart/range), spending the poll's `budget` behind the poll. */
+export function openChart(config: Configs["producer"], log: Logger, budget: RequestBudget): ChartSource {
+  return createCoinGeckoChart({
+    ...config.coingecko,
+    log: log.child({ component: "coingecko-chart" }),
+    budget,
+  });
+}
+
+/** The CoinGecko source for the configured assets, currencies, plan and key, spending `budget` (default its own). */
+export function openSource(
+  config: Configs["producer" | "dev"],
+  log: Logger,
+  budget: RequestBudget = openBudget(config),
+): PriceSource {
   return createCoinGeckoSource({
     ...config.coingecko,
     assets: config.assets,
     currencies: config.currencies,
     log: log.child({ component: "coingecko" }),
+    budget,
   });
 }
 
@@ -33,6 +66,11 @@ export async function openBus(kafkaConfig: KafkaSettings, log: Logger) {
   await ensureTopics(kafka, kafkaConfig, log);
   const publisher = await createKafkaPublisher(kafka, kafkaConfig);
   return { kafka, publisher };
+}
+
+/** The topic's tail (newest tick per pair) through the producer's Kafka client. */
+export function openTail(kafka: ReturnType<typeof createKafka>, settings: KafkaSettings): PublishedTail {
+  return createTopicTail(kafka, settings);
 }
 
 /**

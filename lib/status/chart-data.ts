@@ -3,7 +3,7 @@
 // whatever the history holds; kept per pair and range until that pair's next tick (chart-cache.ts).
 import { RANGE_LIMIT } from "../candles.ts";
 import { CANDLE_INTERVALS, type Candle, type CandleInterval } from "../ports.ts";
-import { tickTime } from "../tick.ts";
+import { BACKFILL_SOURCE, tickTime } from "../tick.ts";
 import {
   CHART_COLUMNS,
   type ChartGap,
@@ -139,7 +139,11 @@ export async function readChart(
   let count: number;
   let resolution: string;
   if (ticks.length < RANGE_LIMIT.max) {
-    series = ticks.map((tick) => ({ t: tickTime(tick), p: tick.price }));
+    series = ticks.map((tick) =>
+      tick.source === BACKFILL_SOURCE
+        ? { t: tickTime(tick), p: tick.price, h: true }
+        : { t: tickTime(tick), p: tick.price },
+    );
     gaps = findGaps(series, gapMs);
     count = ticks.length;
     resolution = "tick";

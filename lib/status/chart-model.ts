@@ -7,6 +7,8 @@ import { formatAge, formatChange, formatDateTime, formatPrice } from "./format.t
 export interface ChartPoint {
   t: number;
   p: number;
+  /** True for a point of CoinGecko's price history (a backfilled tick), so the tooltip can say so. */
+  h?: boolean;
 }
 
 /** A stretch without data: epoch ms of the tick before it and of the tick after it, and its length. */
@@ -116,16 +118,24 @@ const round = (value: number) => Math.round(value * 100) / 100;
 const percent = (value: number, of: number) => round((value / of) * 100);
 
 /**
- * The gaps of a series (oldest first): each pair of neighbours more than `gapMs` apart. Exactly `gapMs` is not
- * a gap: a poll that came one interval late on top of a missed one is still on schedule's edge.
+ * How far apart backfilled points may be without a gap: 2 hours, twice the hourly spacing of CoinGecko's price
+ * history beyond its last day. Coarser history is no hole; a missing stretch of it still is.
+ */
+export const BACKFILL_GAP_MS = 2 * 3_600_000;
+
+/**
+ * The gaps of a series (oldest first): each pair of neighbours more than `gapMs` apart, or more than
+ * {@link BACKFILL_GAP_MS} when either is a backfilled point (`h`). Exactly `gapMs` is not a gap: a poll that
+ * came one interval late on top of a missed one is still on schedule's edge.
  * @example findGaps([{ t: 0, p: 1 }, { t: 10, p: 1 }], 5) // [{ from: 0, to: 10, ms: 10 }]
  */
 export function findGaps(points: readonly ChartPoint[], gapMs: number): ChartGap[] {
   const gaps: ChartGap[] = [];
   for (let i = 1; i < points.length; i++) {
-    const from = (points[i - 1] as ChartPoint).t;
-    const to = (points[i] as ChartPoint).t;
-    if (to - from > gapMs) gaps.push({ from, to, ms: to - from });
+    const before = points[i - 1] as ChartPoint;
+    const after = points[i] as ChartPoint;
+    const limit = before.h || after.h ? Math.max(gapMs, BACKFILL_GAP_MS) : gapMs;
+    if (after.t - before.t > limit) gaps.push({ from: before.t, to: after.t, ms: after.t - before.t });
   }
   return gaps;
 }
@@ -399,7 +409,7 @@ export function chartModel(points: ChartPoint[], currency: string, options: Char
  * @example encodeSeries([{ t: 1, p: 0.5 }]) // "1,0.5"
  */
 export function encodeSeries(points: ChartPoint[]): string {
-  return points.map(({ t, p }) => `${t},${p}`).join(";");
+  return points.map(({ t, p, h }) => (h ? `${t},${p},1` : `${t},${p}`)).join(";");
 }
 
 /**
@@ -410,8 +420,9 @@ export function decodeSeries(text: string | null | undefined): ChartPoint[] {
   if (!text) return [];
   const points: ChartPoint[] = [];
   for (const pair of text.split(";")) {
-    const [t, p] = pair.split(",").map(Number);
-    if (t !== undefined && p !== undefined && Number.isFinite(t) && Number.isFinite(p)) points.push({ t, p });
+    const [t, p, h] = pair.split(",").map(Number);
+    if (t !== undefined && p !== undefined && Number.isFinite(t) && Number.isFinite(p))
+      points.push(h === 1 ? { t, p, h: true } : { t, p });
   }
   return points;
 }

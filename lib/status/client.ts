@@ -24,6 +24,7 @@ import {
   formatTime,
   percentChange,
   STATE_LABELS,
+  sourceLabel,
 } from "./format.ts";
 import type { CardView, HealthView, TickEvent } from "./view.ts";
 
@@ -223,7 +224,9 @@ function start(doc: Document): Stop {
       cursor.setAttribute("visibility", "visible");
       const price = doc.createElement("strong");
       price.textContent = formatPrice(nearest.p, currency);
-      tooltip.replaceChildren(price, `${formatDateTime(nearest.t)} UTC`);
+      // A backfilled point says so: it was read from CoinGecko's price history, not polled.
+      const when = `${formatDateTime(nearest.t)} UTC${nearest.h ? " · backfill (CoinGecko price history)" : ""}`;
+      tooltip.replaceChildren(price, when);
       // CSSOM writes are allowed by the CSP (only style="" markup is refused); clamped to stay inside the plot.
       tooltip.style.left = `${Math.min(Math.max(x, 12), 88)}%`;
       tooltip.hidden = false;
@@ -279,6 +282,11 @@ function start(doc: Document): Stop {
     const previous = newest ? Number(newest.dataset.p) : Number.NaN;
     const change = formatChange(Number.isFinite(previous) ? percentChange(previous, card.p) : null);
     appendChangeBadge(doc, cell("num"), change, " from the previous point");
+    const source = cell();
+    source.dataset.field = "source";
+    source.dataset.source = card.source;
+    source.title = `source: ${card.source}`;
+    source.textContent = sourceLabel(card.source);
     rows.prepend(row);
     while (rows.rows.length > maxRows) rows.rows[rows.rows.length - 1]?.remove();
   };
@@ -393,6 +401,12 @@ function start(doc: Document): Stop {
   source.addEventListener("health", onHealth);
   // A page rendered before the first tick has no card, chart or table to fill in: it reloads once data exists.
   const waiting = doc.querySelector("a.card") === null;
+  // The source time each card shows, from its <time datetime>, so an older tick never replaces it.
+  const shownAt = new Map<string, number>();
+  for (const card of doc.querySelectorAll<HTMLElement>("a.card[data-pair]")) {
+    const at = Date.parse(card.querySelector('[data-field="time"]')?.getAttribute("datetime") ?? "");
+    if (card.dataset.pair && Number.isFinite(at)) shownAt.set(card.dataset.pair, at);
+  }
   source.addEventListener("tick", (event: MessageEvent<string>) => {
     const { card, health } = JSON.parse(event.data) as TickEvent;
     if (waiting) {
@@ -400,7 +414,11 @@ function start(doc: Document): Stop {
       location.reload();
       return;
     }
-    updateCard(card);
+    // A backfill streams older ticks too: the card keeps the newest price it shows.
+    if (card.t >= (shownAt.get(card.pair) ?? Number.NEGATIVE_INFINITY)) {
+      shownAt.set(card.pair, card.t);
+      updateCard(card);
+    }
     if (card.pair === selectedPair) {
       addPoint(card);
       addRow(card);

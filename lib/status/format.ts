@@ -190,5 +190,16 @@ export function displayName(id: string): string {
     .join(" ");
 }
 
+/**
+ * What the page calls a tick's source: "backfill" for CoinGecko's price history (BACKFILL_SOURCE in tick.ts,
+ * spelled out here so the browser bundle stays free of the tick schema), "poll" for CoinGecko's live price,
+ * any other source as it is ("demo").
+ * @example sourceLabel("coingecko-chart") // "backfill"
+ */
+export function sourceLabel(source: string): string {
+  if (source === "coingecko-chart") return "backfill";
+  return source === "coingecko" ? "poll" : source;
+}
+
 /** Labels of the data freshness states (see snapshot.ts), shared by the page and the browser script. */
 export const STATE_LABELS = { waiting: "Waiting", fresh: "Fresh", stale: "Stale" } as const;

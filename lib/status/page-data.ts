@@ -14,6 +14,7 @@ import {
   formatPrice,
   formatTime,
   percentChange,
+  sourceLabel,
 } from "./format.ts";
 import type { PairGaps } from "./metrics.ts";
 import type { PageRange, pageQuery } from "./params.ts";
@@ -43,6 +44,10 @@ export interface RowView {
   price: string;
   /** Change from the previous (older) point. */
   change: ChangeView;
+  /** "poll", "backfill" (CoinGecko's price history) or another source as it is; see sourceLabel. */
+  source: string;
+  /** The tick's own `source`, for the cell's title. */
+  rawSource: string;
 }
 
 /** Data of the status page. */
@@ -142,6 +147,8 @@ function tableRows(recent: Tick[], now: number, rows = TABLE_ROWS): RowView[] {
       p: tick.price,
       price: formatPrice(tick.price, tick.currency),
       change: formatChange(older ? percentChange(older.price, tick.price) : null),
+      source: sourceLabel(tick.source),
+      rawSource: tick.source,
     };
   });
 }

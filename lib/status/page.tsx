@@ -164,6 +164,7 @@ function RecentTable({ rows, caption }: { rows: RowView[]; caption: string }) {
           <th scope="col" class="num">
             Change
           </th>
+          <th scope="col">Source</th>
         </tr>
       </thead>
       <tbody data-role="rows">
@@ -175,6 +176,9 @@ function RecentTable({ rows, caption }: { rows: RowView[]; caption: string }) {
             <td class="num">{row.price}</td>
             <td class="num">
               <ChangeBadge change={row.change} suffix=" from the previous point" />
+            </td>
+            <td data-field="source" data-source={row.rawSource} title={`source: ${row.rawSource}`}>
+              {row.source}
             </td>
           </tr>
         ))}

@@ -1,6 +1,7 @@
 /**
- * A local stand-in for CoinGecko's /simple/price and /ping, with a controllable price book and fault modes,
- * for tests only (`--demo` has its own price source, lib/demo/source.ts).
+ * A local stand-in for CoinGecko's /simple/price, /coins/{id}/market_chart/range and /ping, with a
+ * controllable price book, a deterministic price history, a calls-per-minute limit and fault modes, for tests
+ * only (`--demo` has its own price source, lib/demo/source.ts).
  * Runnable: `bun run tests/support/fake-coingecko.ts --port 18080 --auto`.
  */
 import { parseArgs } from "node:util";
@@ -18,12 +19,17 @@ export const FAKE_FAULT_MODES = [
   "timeout",
   "empty",
   "null-fields",
+  "401",
+  "403",
+  "408",
+  "1020",
 ] as const;
 
 /**
  * One of {@link FAKE_FAULT_MODES}: "429" rate limit with Retry-After, "429-no-retry-after", "500"/"502"/"503",
  * "html" (200 with a CDN page), "malformed" (200 with truncated JSON), "timeout" (never answers until the
- * client gives up), "empty" (200 `{}`), "null-fields" (200 with null prices and market caps).
+ * client gives up), "empty" (200 `{}`), "null-fields" (200 with null prices and market caps), "401" (CoinGecko's key error 10002),
+ * "403" (forbidden), "408" (request timeout), "1020" (403 from the CDN's firewall: "error code: 1020").
  */
 export type FakeFaultMode = (typeof FAKE_FAULT_MODES)[number];
 
@@ -37,7 +43,34 @@ export interface FakeFaultOptions {
   retryAfterSeconds?: number;
   /** Sends Retry-After as an HTTP-date (now + retryAfterSeconds) instead of seconds. */
   retryAfterAsDate?: boolean;
+  /** Which requests the fault answers: "simple-price" (default) or "market-chart" (/market_chart/range). */
+  route?: FakeDataRoute;
 }
+
+/** The fake's data routes a fault can target. */
+export type FakeDataRoute = "simple-price" | "market-chart";
+
+/** What the fake's calls-per-minute counter saw since it started or {@link FakeCoinGecko.resetRate}. */
+export interface FakeRateCounter {
+  /** Calls allowed in any 60 s; null when the fake has no limit. */
+  limit: number | null;
+  /** Every request counted, failed ones included, as CoinGecko counts them. */
+  total: number;
+  /** Most requests seen within any 60 s (sliding, on the fake's clock). */
+  peakPerMinute: number;
+  /** Requests the limit answered with 429. */
+  limited: number;
+}
+
+/** Granularity of a market_chart/range answer, as CoinGecko picks it from the span. */
+export type FakeGranularity = "5m" | "1h" | "1d";
+
+/** Spacing of each granularity's points, in ms. */
+export const FAKE_GRANULARITY_MS: Readonly<Record<FakeGranularity, number>> = {
+  "5m": 300_000,
+  "1h": 3_600_000,
+  "1d": 86_400_000,
+};
 
 /** A price in the fake's book. Metrics left out keep their current value (null for a new pair). */
 export interface FakeQuoteInput {
@@ -98,6 +131,15 @@ export interface FakeCoinGeckoOptions {
   now?: () => number;
   /** Uniform random in [0, 1) for the walk; default Math.random. */
   random?: () => number;
+  /** Answers 429 to requests beyond this many within any 60 s (sliding). Default none (but counted). */
+  callsPerMinute?: number;
+  /** Delay before each market_chart/range answer, in ms, so that a test can kill a backfill midway. Default 0. */
+  chartDelayMs?: number;
+  /**
+   * The price history's "now": its newest point and what "ending now" means. Default `now`; a frozen one makes
+   * reruns see exactly the same history while the rate counter runs on `now`.
+   */
+  chartNow?: () => number;
 }
 
 /** A running fake CoinGecko. */
@@ -126,6 +168,14 @@ export interface FakeCoinGecko {
   clearFaults(): void;
   /** Forgets recorded requests and faults (the book stays). */
   reset(): void;
+  /** The calls-per-minute counter. */
+  readonly rate: FakeRateCounter;
+  /** Starts the counter afresh (each producer process has a budget of its own). */
+  resetRate(): void;
+  /** Changes the calls-per-minute limit; null removes it. */
+  setCallsPerMinute(limit: number | null): void;
+  /** Changes the delay before each market_chart/range answer. */
+  setChartDelay(ms: number): void;
   /** Answers held requests, stops auto mode and closes the server and its connections. */
   stop(): Promise<void>;
 }
@@ -162,6 +212,43 @@ const CDN_PAGE = `<!DOCTYPE html>
 
 const BAD_GATEWAY_PAGE = `<html><head><title>502 Bad Gateway</title></head>
 <body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>`;
+
+/** How near the fake's now a 1-day window must end to get 5-minutely points, as "a 1-day window ending now". */
+const RECENT_TOLERANCE_MS = 10 * 60_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The granularity CoinGecko documents for a market_chart/range window: a window of at most a day ending now
+ * gives 5-minutely points, any other window of up to 90 days hourly ones, longer windows daily ones (00:00 UTC).
+ * @example fakeChartGranularity(now - 3_600_000, now, now) // "5m"
+ */
+export function fakeChartGranularity(fromMs: number, toMs: number, nowMs: number): FakeGranularity {
+  const span = toMs - fromMs;
+  if (span <= DAY_MS && toMs >= nowMs - RECENT_TOLERANCE_MS) return "5m";
+  return span <= 90 * DAY_MS ? "1h" : "1d";
+}
+
+/**
+ * The fake's history of one quote at `ms`: a deterministic wave around today's value, so that every run (and
+ * every rerun) serves the same points for the same times.
+ * @example fakeChartValue(0.0712, Date.parse("2026-11-01T00:00:00Z"))
+ */
+export function fakeChartValue(base: number, ms: number): number {
+  const wave =
+    0.03 * Math.sin((2 * Math.PI * ms) / DAY_MS) + 0.01 * Math.sin((2 * Math.PI * ms) / 25_200_000);
+  return base * (1 + wave);
+}
+
+/** The point times CoinGecko would answer for [fromMs, toMs] seen at `nowMs`: multiples of the step. */
+export function fakeChartTimes(fromMs: number, toMs: number, nowMs: number): number[] {
+  const step = FAKE_GRANULARITY_MS[fakeChartGranularity(fromMs, toMs, nowMs)];
+  const out: number[] = [];
+  const last = Math.min(toMs, nowMs);
+  for (let t = Math.ceil(fromMs / step) * step; t <= last; t += step) out.push(t);
+  return out;
+}
+
+const CHART_PATH = /^\/coins\/([^/]+)\/market_chart\/range$/;
 
 interface AssetEntry {
   updatedAt: number;
@@ -228,12 +315,70 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
     }
   };
 
-  const nextFault = (): QueuedFault | undefined => {
-    const head = faults[0];
+  const nextFault = (route: FakeDataRoute): QueuedFault | undefined => {
+    const index = faults.findIndex((f) => (f.options.route ?? "simple-price") === route);
+    const head = faults[index];
     if (!head) return undefined;
     head.remaining--;
-    if (head.remaining <= 0) faults.shift();
+    if (head.remaining <= 0) faults.splice(index, 1);
     return head;
+  };
+
+  // Every request counts, failed ones too, within a sliding minute on the fake's clock.
+  let limit = options.callsPerMinute ?? null;
+  let chartDelayMs = options.chartDelayMs ?? 0;
+  const chartNow = options.chartNow ?? now;
+  const rate: FakeRateCounter = { limit, total: 0, peakPerMinute: 0, limited: 0 };
+  let recent: number[] = [];
+  const countCall = (at: number): Response | undefined => {
+    recent = recent.filter((t) => t > at - 60_000);
+    recent.push(at);
+    rate.total++;
+    rate.peakPerMinute = Math.max(rate.peakPerMinute, recent.length);
+    if (limit === null || recent.length <= limit) return undefined;
+    rate.limited++;
+    const wait = Math.max(1, Math.ceil(((recent[0] ?? at) + 60_000 - at) / 1000));
+    return json(
+      {
+        status: {
+          error_code: 429,
+          error_message:
+            "You've exceeded the Rate Limit. Please visit https://www.coingecko.com/en/api/pricing to subscribe to our API plans for higher rate limits.",
+        },
+      },
+      429,
+      { "retry-after": String(wait) },
+    );
+  };
+
+  const parseTime = (value: string | null): number | undefined => {
+    if (value === null || value === "") return undefined;
+    if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+    const at = Date.parse(/T|Z/.test(value) ? value : `${value}T00:00:00Z`);
+    return Number.isNaN(at) ? undefined : at;
+  };
+
+  const marketChart = async (id: string, query: URLSearchParams): Promise<Response> => {
+    const currency = query.get("vs_currency")?.toLowerCase();
+    if (!currency) return json({ error: "Missing parameter vs_currency" }, 400);
+    const from = parseTime(query.get("from"));
+    const to = parseTime(query.get("to"));
+    if (from === undefined || to === undefined)
+      return json({ error: "Invalid or missing parameter from, to" }, 400);
+    const quote = book.get(id)?.quotes.get(currency);
+    if (!book.has(id)) return json({ error: "coin not found" }, 404);
+    if (chartDelayMs > 0) await Bun.sleep(chartDelayMs);
+    if (!quote || quote.price === null) return json({ prices: [], market_caps: [], total_volumes: [] });
+    const times = from > to ? [] : fakeChartTimes(from, to, chartNow());
+    const { price, marketCap, volume24h } = quote;
+    return json({
+      prices: times.map((t) => [t, fakeChartValue(price, t)]),
+      market_caps: times.map((t) => [t, marketCap === null ? null : fakeChartValue(marketCap, t)]),
+      total_volumes: times.map((t) => [
+        t,
+        volume24h === null ? null : fakeChartValue(volume24h, t + 3_600_000),
+      ]),
+    });
   };
 
   const simplePrice = (query: URLSearchParams, nullFields: boolean): Response => {
@@ -324,6 +469,15 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
         return simplePrice(query, true);
       case "timeout":
         return "timeout";
+      case "401":
+        return coingeckoError(10002, "API Key Missing");
+      case "403":
+        return json({ status: { error_code: 403, error_message: "Forbidden" } }, 403);
+      case "408":
+        return json({ status: { error_code: 408, error_message: "Request Timeout" } }, 408);
+      case "1020":
+        // Cloudflare's firewall answer: plain text, no JSON, status 403.
+        return new Response("error code: 1020", { status: 403, headers: { "content-type": "text/plain" } });
     }
   };
 
@@ -375,17 +529,21 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
       headers: Object.fromEntries(request.headers),
       at: now(),
     });
+    const limited = countCall(now());
+    if (limited) return limited;
     const route = path.startsWith(API_PREFIX) ? path.slice(API_PREFIX.length) : undefined;
-    if (request.method !== "GET" || (route !== "/ping" && route !== "/simple/price"))
+    const chartId = route === undefined ? undefined : CHART_PATH.exec(route)?.[1];
+    if (request.method !== "GET" || (route !== "/ping" && route !== "/simple/price" && !chartId))
       return json({ error: "Incorrect path. Please check https://www.coingecko.com/api/" }, 404);
     const refused = checkKey(request, url.searchParams);
     if (refused) return refused;
     if (route === "/ping") return json(FAKE_PING_BODY);
-    const fault = nextFault();
+    const fault = nextFault(chartId ? "market-chart" : "simple-price");
     if (fault) {
       const answer = faultResponse(fault, url.searchParams);
       return answer === "timeout" ? hold(request, server) : answer;
     }
+    if (chartId) return marketChart(decodeURIComponent(chartId), url.searchParams);
     if (options.auto === "request") advance();
     return simplePrice(url.searchParams, false);
   };
@@ -429,6 +587,19 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
     reset() {
       faults.length = 0;
       requests.length = 0;
+    },
+    get rate() {
+      return { ...rate, limit };
+    },
+    resetRate() {
+      recent = [];
+      Object.assign(rate, { total: 0, peakPerMinute: 0, limited: 0 });
+    },
+    setCallsPerMinute(value) {
+      limit = value;
+    },
+    setChartDelay(ms) {
+      chartDelayMs = ms;
     },
     async stop() {
       if (timer) clearInterval(timer);

@@ -18,6 +18,8 @@ const fixes = (baseUrlSet: boolean) => ({
   request:
     "check COINGECKO_BASE_URL (it must end in /api/v3), ASSETS (CoinGecko ids, e.g. beldex) and VS_CURRENCIES",
   timeout: "raise COINGECKO_TIMEOUT_MS if the network is slow",
+  blocked:
+    "CoinGecko's CDN firewall denies this client (error 1020): run from another network or IP, or use a key (COINGECKO_API_KEY)",
   network: "check the network and COINGECKO_BASE_URL",
   body: "check COINGECKO_BASE_URL and the network",
 });
@@ -25,9 +27,13 @@ const fixes = (baseUrlSet: boolean) => ({
 /** Why a CoinGecko request failed. */
 export type CoinGeckoFailureKind = keyof ReturnType<typeof fixes>;
 
-/** The kind of an HTTP error status: 429 rate-limited, 5xx and 408 server, 401 and 403 key, any other request. */
-export function statusKind(status: number): CoinGeckoFailureKind {
+/**
+ * The kind of an HTTP error status: 429 rate-limited, 5xx and 408 server, the CDN's 1020 (a 403 whose body says
+ * "error code: 1020") blocked, 401 and other 403 key, any other request. `body` default "".
+ */
+export function statusKind(status: number, body = ""): CoinGeckoFailureKind {
   if (status === 429) return "rate-limited";
+  if (status === 403 && /error code:?\s*1020/i.test(body)) return "blocked";
   // 408 is CoinGecko saying our request arrived too slowly: as transient as our own timeout.
   if (status >= 500 || status === 408) return "server";
   if (status === 401 || status === 403) return "key";
@@ -43,5 +49,10 @@ export function coingeckoFailure(
   kind: CoinGeckoFailureKind,
   baseUrlSet = false,
 ): Failure<CoinGeckoFailureKind> {
-  return { kind, retriable: kind !== "key" && kind !== "request", fix: fixes(baseUrlSet)[kind] };
+  // A firewall block does not lift within a fetch's retries, so it is not retried either.
+  return {
+    kind,
+    retriable: kind !== "key" && kind !== "request" && kind !== "blocked",
+    fix: fixes(baseUrlSet)[kind],
+  };
 }

@@ -1,29 +1,12 @@
-import { ConfigError, isRetriable, SourceError } from "../../errors.ts";
+import { ConfigError, SourceError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { redactText } from "../../log.ts";
 import type { FetchResult, PriceSource } from "../../ports.ts";
-import {
-  backoffDelay,
-  DEFAULT_BACKOFF_BASE_MS,
-  DEFAULT_BACKOFF_CAP_MS,
-  sleep as defaultSleep,
-  parseRetryAfter,
-  retry,
-  type Sleep,
-  stopReason,
-} from "../../retry.ts";
-import { type CoinGeckoFailureKind, coingeckoFailure, statusKind } from "./failures.ts";
-import { parseSimplePriceBody, summarizeErrorBody, toFetchResult } from "./response.ts";
-import { type CoinGeckoPlan, coingeckoHeaders, coingeckoRoot } from "./settings.ts";
-
-/** Default request timeout: 10 s. */
-const DEFAULT_TIMEOUT_MS = 10_000;
-/** Default retries after the first attempt: 3. */
-const DEFAULT_RETRIES = 3;
-/** Longest Retry-After we wait for inside one fetch: 5 minutes; beyond it the fetch fails. */
-const DEFAULT_MAX_RETRY_AFTER_MS = 5 * 60_000;
-/** Retries of a body we cannot read (HTML, malformed JSON): a CDN hiccup passes, a wrong URL does not. */
-const BODY_RETRIES = 2;
+import type { RequestBudget, RequestPriority } from "../../request-budget.ts";
+import { type Sleep, stopReason } from "../../retry.ts";
+import { chunkIds, MAX_IDS_PER_REQUEST, MAX_URL_LENGTH } from "./chunks.ts";
+import { createCoinGeckoGet } from "./request.ts";
+import { parseSimplePriceBody, toFetchResult } from "./response.ts";
+import { type CoinGeckoPlan, coingeckoRoot } from "./settings.ts";
 
 /** Everything {@link createCoinGeckoSource} needs; only `assets`, `currencies`, `plan` and `log` are required. */
 export interface CoinGeckoOptions {
@@ -57,10 +40,18 @@ export interface CoinGeckoOptions {
   random?: () => number;
   /** The ticks' `source` field. Default "coingecko"; the demo mode says "demo". */
   sourceName?: string;
+  /** The process's calls per minute: every attempt, retries included, spends one. Default none (unlimited). */
+  budget?: RequestBudget;
+  /** Which queue of the budget its requests wait in. Default "live" (the poll). */
+  priority?: RequestPriority;
+  /** Most ids per request. Default {@link MAX_IDS_PER_REQUEST} (250). */
+  maxIdsPerRequest?: number;
+  /** Longest request URL. Default {@link MAX_URL_LENGTH} (2048). */
+  maxUrlLength?: number;
 }
 
 /**
- * The /simple/price URL asking for every pair, with all metrics and full precision, in one request.
+ * The /simple/price URL asking for every pair of `assets` in `currencies`, with all metrics and full precision.
  * @example simplePriceUrl("https://api.coingecko.com/api/v3", ["beldex"], ["usd"])
  * // "https://api.coingecko.com/api/v3/simple/price?ids=beldex&vs_currencies=usd&include_market_cap=true&..."
  */
@@ -84,10 +75,25 @@ export function simplePriceUrl(
 }
 
 /**
- * A {@link PriceSource} reading CoinGecko's /simple/price: one GET per fetch for all pairs, retried with
- * full-jitter backoff on 429, 5xx, timeouts, network errors and unreadable bodies (Retry-After is a minimum).
- * Throws {@link SourceError} (with a hint) when the fetch fails; rejects with the caller's abort reason when
- * the caller's signal aborts. The API key never appears in errors or logs.
+ * How many /simple/price requests one poll of `assets` in `currencies` makes (its chunks), for the budget's
+ * reserve. Default limits as {@link createCoinGeckoSource}'s.
+ * @example pollRequestCount(COINGECKO_BASE_URLS.public, ["beldex"], ["usd"]) // 1
+ */
+export function pollRequestCount(
+  baseUrl: string,
+  assets: readonly string[],
+  currencies: readonly string[],
+): number {
+  return chunkIds(assets, (chunk) => simplePriceUrl(baseUrl, chunk, currencies)).length;
+}
+
+/**
+ * A {@link PriceSource} reading CoinGecko's /simple/price: the ids in chunks (bounded count and URL length), one
+ * GET per chunk, in turn, each retried with full-jitter backoff on 429, 5xx, timeouts, network errors and
+ * unreadable bodies (Retry-After is a minimum), every attempt spending a call of the budget. A chunk that still
+ * fails skips only its own pairs, with the reason; when every chunk fails the fetch throws its
+ * {@link SourceError} (with a hint). Rejects with the caller's abort reason when the caller's signal aborts.
+ * The API key never appears in errors or logs.
  * @example
  * const source = createCoinGeckoSource({ assets: ["beldex"], currencies: ["usd"], plan: "demo", apiKey, log });
  * const { ticks, skipped } = await source.fetch(signal);
@@ -105,154 +111,62 @@ export function createCoinGeckoSource(options: CoinGeckoOptions): PriceSource {
     log.warn("COINGECKO_PLAN is public, so COINGECKO_API_KEY is not sent; set COINGECKO_PLAN to demo or pro");
 
   const baseUrl = coingeckoRoot(plan, options.baseUrl);
-  const url = simplePriceUrl(baseUrl, assets, currencies);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const retries = options.retries ?? DEFAULT_RETRIES;
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
-  const backoff = {
-    baseMs: options.backoff?.baseMs ?? DEFAULT_BACKOFF_BASE_MS,
-    capMs: options.backoff?.capMs ?? DEFAULT_BACKOFF_CAP_MS,
-    random: options.random ?? Math.random,
-  };
-  const fetchImpl = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
+  const chunks = chunkIds(
+    assets,
+    (chunk) => simplePriceUrl(baseUrl, chunk, currencies),
+    options.maxIdsPerRequest ?? MAX_IDS_PER_REQUEST,
+    options.maxUrlLength ?? MAX_URL_LENGTH,
+  );
   const now = options.now ?? (() => new Date());
-  const sleep = options.sleep ?? defaultSleep;
-  const headers = coingeckoHeaders(plan, apiKey);
-
-  const secrets = apiKey ? [apiKey] : [];
-  // Every attempt's message goes through here, so that a key echoed back by a proxy or a body cannot leak;
-  // the final error of a fetch only adds to such a message.
-  const fail = (
-    kind: CoinGeckoFailureKind,
-    message: string,
-    extra: { cause?: unknown; status?: number; retryAfterMs?: number } = {},
-  ): SourceError => {
-    const { retriable, fix } = coingeckoFailure(kind, Boolean(options.baseUrl));
-    return new SourceError(redactText(message, secrets), { ...extra, retriable, hint: fix });
-  };
-
-  const httpError = (response: Response, text: string): SourceError => {
-    const status = response.status;
-    const summary = summarizeErrorBody(text);
-    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now());
-    const kind = statusKind(status);
-    if (kind === "rate-limited") {
-      const wait = retryAfterMs === undefined ? "" : `, Retry-After ${Math.ceil(retryAfterMs / 1000)} s`;
-      return fail(kind, `CoinGecko rate limit hit (HTTP 429${wait}): ${summary}`, { status, retryAfterMs });
-    }
-    if (kind === "server")
-      return fail(kind, `CoinGecko server error (HTTP ${status}): ${summary}`, { status, retryAfterMs });
-    if (kind === "key")
-      return fail(kind, `CoinGecko refused the request (HTTP ${status}, plan ${plan}): ${summary}`, {
-        status,
-      });
-    return fail(
-      kind,
-      `CoinGecko rejected the request (HTTP ${status}) to ${baseUrl}/simple/price: ${summary}`,
-      {
-        status,
-      },
-    );
-  };
-
-  const attemptOnce = async (signal: AbortSignal | undefined): Promise<FetchResult> => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetchImpl(url, { method: "GET", headers, signal: combined });
-      text = await response.text();
-    } catch (cause) {
-      if (signal?.aborted) throw stopReason(signal);
-      if (timeout.aborted) {
-        throw fail("timeout", `CoinGecko did not answer within ${timeoutMs} ms`, { cause });
-      }
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      throw fail("network", `cannot reach CoinGecko at ${new URL(baseUrl).host}: ${reason}`, { cause });
-    }
-    if (!response.ok) throw httpError(response, text);
-    let body: ReturnType<typeof parseSimplePriceBody>;
-    try {
-      body = parseSimplePriceBody(text, response.status);
-    } catch (error) {
-      if (!(error instanceof SourceError)) throw error;
-      throw fail("body", error.message, { cause: error.cause, status: error.status });
-    }
-    return toFetchResult(body, {
-      assets,
-      currencies,
-      fetchedAt: now().toISOString(),
-      source: options.sourceName,
-    });
-  };
-
-  // Only a 2xx answer reaches the body, so a failure with a 2xx status is an unreadable body.
-  const unreadable = (error: SourceError) => error.status !== undefined && error.status < 300;
-  const shouldRetry = (error: unknown, attempt: number): boolean => {
-    if (!(error instanceof SourceError) || !isRetriable(error)) return false;
-    if (unreadable(error) && attempt > BODY_RETRIES) return false;
-    return (error.retryAfterMs ?? 0) <= maxRetryAfterMs;
-  };
-
-  const delayFor = (error: unknown, attempt: number): number => {
-    const jitter = backoffDelay(attempt, backoff);
-    const asked = error instanceof SourceError ? (error.retryAfterMs ?? 0) : 0;
-    return Math.max(jitter, asked);
-  };
+  const get = createCoinGeckoGet({
+    ...options,
+    apiKey,
+    baseUrl,
+    baseUrlSet: Boolean(options.baseUrl),
+    now,
+  });
+  if (chunks.length > 1)
+    log.info("asking CoinGecko for the ids in chunks", { ids: assets.length, requests: chunks.length });
 
   return {
     async fetch(signal?: AbortSignal): Promise<FetchResult> {
-      let attempts = 0;
-      try {
-        const result = await retry(
-          () => {
-            attempts++;
-            return attemptOnce(signal);
-          },
-          {
-            retries,
-            shouldRetry,
-            delayFor,
-            sleep,
+      const ticks: FetchResult["ticks"] = [];
+      const skipped: FetchResult["skipped"] = [];
+      const failures: SourceError[] = [];
+      for (const chunk of chunks) {
+        try {
+          const body = await get(
+            simplePriceUrl(baseUrl, chunk, currencies),
+            "/simple/price",
+            parseSimplePriceBody,
             signal,
-            onRetry: ({ error, attempt, delayMs }) =>
-              log.warn("coingecko fetch failed, retrying", {
-                attempt,
-                retries,
-                delayMs,
-                status: error instanceof SourceError ? error.status : undefined,
-                reason: error instanceof Error ? redactText(error.message, secrets) : String(error),
-              }),
-          },
-        );
-        log.debug("coingecko fetched", {
-          ticks: result.ticks.length,
-          skipped: result.skipped.length,
-          attempts,
-        });
-        return result;
-      } catch (error) {
-        if (signal?.aborted) throw stopReason(signal);
-        // Only transient failures are retried, so only they are worth saying how long we tried.
-        if (!(error instanceof SourceError) || !error.retriable) throw error;
-        const extra = {
-          cause: error,
-          status: error.status,
-          retryAfterMs: error.retryAfterMs,
-          hint: error.hint,
-          retriable: true,
-        };
-        if ((error.retryAfterMs ?? 0) > maxRetryAfterMs) {
-          const seconds = Math.ceil((error.retryAfterMs ?? 0) / 1000);
-          throw new SourceError(
-            `CoinGecko asked us to wait ${seconds} s (Retry-After), more than the ${maxRetryAfterMs / 1000} s we wait within one fetch; giving up: ${error.message}`,
-            extra,
           );
+          const result = toFetchResult(body, {
+            assets: chunk,
+            currencies,
+            fetchedAt: now().toISOString(),
+            source: options.sourceName,
+          });
+          ticks.push(...result.ticks);
+          skipped.push(...result.skipped);
+        } catch (error) {
+          if (signal?.aborted) throw stopReason(signal);
+          if (!(error instanceof SourceError)) throw error;
+          failures.push(error);
+          // A short, fixed reason: it is a label of the skip counter, and the log line has the details.
+          const reason = `request failed (${error.status === undefined ? "no answer" : `HTTP ${error.status}`})`;
+          for (const asset of chunk)
+            for (const currency of currencies) skipped.push({ asset, currency, reason });
+          if (chunks.length > 1)
+            log.warn("coingecko chunk failed: its pairs are skipped this cycle", {
+              ids: chunk.length,
+              error: error.message,
+            });
         }
-        const times = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
-        throw new SourceError(`CoinGecko fetch failed after ${times}: ${error.message}`, extra);
       }
+      // Nothing priced at all is a failed fetch, as it was with one request.
+      if (failures.length === chunks.length && failures[0]) throw failures[0];
+      return { ticks, skipped };
     },
   };
 }

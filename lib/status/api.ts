@@ -1,6 +1,6 @@
 // JSON API: pairs and latest prices (from the in-process latest view), history and candles. Every parameter is validated (400 with the issues), an
 // unknown pair is a 404, and a sink failure becomes a 503 in the app's error handler (SinkError).
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, TypedResponse } from "hono";
 import { Hono } from "hono";
 import { etag } from "hono/etag";
 import { SinkError } from "../errors.ts";
@@ -36,8 +36,10 @@ async function pairKnown(ctx: StatusContext, asset: string, currency: string): P
 
 // A 200 made in advance by the latest view: its ETag set here spares the etag middleware hashing the body,
 // which still answers a matching If-None-Match with a 304.
-const prepared = (c: Context, answer: Answer) =>
-  c.body(answer.body, 200, { "Content-Type": "application/json", ETag: answer.etag });
+// Typed as the JSON it holds, so that `hc<StatusApp>` clients read it as that body.
+const prepared = <T>(c: Context, answer: Answer) =>
+  c.body(answer.body, 200, { "Content-Type": "application/json", ETag: answer.etag }) as unknown as Response &
+    TypedResponse<T, 200, "json">;
 
 const unknownPair = (c: Context, asset: string, currency: string) =>
   notFound(c, `unknown pair ${asset}:${currency}`);
@@ -50,17 +52,19 @@ export function apiRoutes(ctx: StatusContext) {
   const api = new Hono();
   for (const path of ["/pairs", "/latest/*", "/history/*", "/candles/*"]) api.use(path, ...revalidate());
   return api
-    .get("/pairs", valid("query", pairsQuery), async (c) => prepared(c, await ctx.latest.pairs()))
+    .get("/pairs", valid("query", pairsQuery), async (c) =>
+      prepared<Body<"Pairs">>(c, await ctx.latest.pairs()),
+    )
     .get("/latest/:asset", valid("param", assetParams), valid("query", latestQuery), async (c) => {
       const { asset } = c.req.valid("param");
       const { currency } = c.req.valid("query");
       if (currency) {
         const answer = await ctx.latest.pair(asset, currency);
-        return answer ? prepared(c, answer) : unknownPair(c, asset, currency);
+        return answer ? prepared<Body<"Latest">>(c, answer) : unknownPair(c, asset, currency);
       }
       // The view has the cache repaired when it lost this asset's keys only, and looks once more.
       const answer = await ctx.latest.asset(asset);
-      return answer ? prepared(c, answer) : notFound(c, `unknown asset ${asset}`);
+      return answer ? prepared<Body<"Latest">>(c, answer) : notFound(c, `unknown asset ${asset}`);
     })
     .get("/history/:asset", valid("param", assetParams), valid("query", historyQuery), async (c) => {
       const { asset } = c.req.valid("param");

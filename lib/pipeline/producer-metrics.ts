@@ -1,3 +1,4 @@
+import { processMetrics } from "../process-metrics.ts";
 import { formatExposition, type MetricFamily } from "../prometheus-text.ts";
 
 /** Counters of the producer, updated by each cycle and served on HEALTH_PORT's /metrics. */
@@ -137,5 +138,5 @@ export function producerMetricsText(metrics: ProducerMetrics, now: number): stri
         samples: [{ value: budget.callsPerMinute }],
       },
     );
-  return formatExposition(families);
+  return formatExposition([...families, ...processMetrics()]);
 }

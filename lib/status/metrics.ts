@@ -1,5 +1,6 @@
 // GET /metrics: the consumer's counters in the Prometheus text exposition format (version 0.0.4).
 import { DEPENDENCIES } from "../pipeline/metrics.ts";
+import { processMetrics } from "../process-metrics.ts";
 import { formatExposition, type MetricFamily } from "../prometheus-text.ts";
 import type { StatusSnapshot } from "./snapshot.ts";
 
@@ -122,5 +123,5 @@ export function prometheusText({ health, freshness }: StatusSnapshot, gaps: Pair
       samples: gaps.map(({ asset, currency, seconds }) => ({ labels: { asset, currency }, value: seconds })),
     },
   );
-  return formatExposition(families);
+  return formatExposition([...families, ...processMetrics()]);
 }

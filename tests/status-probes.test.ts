@@ -192,9 +192,10 @@ describe("GET /metrics", () => {
     const samples = Object.fromEntries(
       text
         .split("\n")
-        .filter((line) => line && !line.startsWith("#"))
+        .filter((line) => line.startsWith("belly_"))
         .map((line) => line.split(" ") as [string, string]),
     );
+    expect(text).toContain("\nprocess_resident_memory_bytes ");
     expect(samples).toEqual({
       belly_ticks_consumed_total: "120",
       belly_ticks_written_total: "100",
@@ -227,7 +228,7 @@ describe("GET /metrics", () => {
       } else if (!line.startsWith("# TYPE ")) {
         // Prometheus sample syntax: name, optional labels, space, Go float.
         expect(line).toMatch(
-          /^belly_[a-z_]+(\{[a-z_]+="[a-z]+"(,[a-z_]+="[a-z]+")*\})? (-?\d+(\.\d+)?(e[+-]?\d+)?|NaN|[+-]Inf)$/,
+          /^(belly|process)_[a-z_]+(\{[a-z_]+="[a-z]+"(,[a-z_]+="[a-z]+")*\})? (-?\d+(\.\d+)?(e[+-]?\d+)?|NaN|[+-]Inf)$/,
         );
         const name = line.split(" ")[0]?.replace(/\{.*\}$/, "");
         expect(text).toContain(`# TYPE ${name} `);

@@ -36,24 +36,37 @@ class BrokersUnreachableError extends Error {
 }
 
 /**
- * Whether a failed probe settles that the broker is not there: nothing listens (ECONNREFUSED) or the host does
- * not exist (ENOTFOUND). A timeout or a temporary DNS failure (EAI_AGAIN) may pass, so kafkajs retries those.
+ * Whether a failed probe settles that the broker cannot be used: nothing listens (ECONNREFUSED), the host does
+ * not exist (ENOTFOUND), or its TLS certificate is not trusted or names another host, which no retry changes.
+ * A timeout or a temporary DNS failure (EAI_AGAIN) may pass, so kafkajs retries those.
  */
 function settlesUnreachable(probe: TcpProbe): probe is Extract<TcpProbe, { ok: false }> {
-  return !probe.ok && (probe.kind === "refused" || /ENOTFOUND|EAI_NONAME/.test(probe.detail));
+  if (probe.ok) return false;
+  if (probe.kind === "refused" || probe.kind === "tls-untrusted" || probe.kind === "tls-name") return true;
+  return /ENOTFOUND|EAI_NONAME/.test(probe.detail);
+}
+
+/** How the first probe reaches the brokers: over TLS (with the configured CA, if any) when KAFKA_SSL is on. */
+export interface ReachOptions {
+  /** Default 2 s per broker. */
+  timeoutMs?: number;
+  /** Shake hands as kafkajs will, so that an untrusted certificate is told at once; off by default. */
+  tls?: { ca?: string } | null;
 }
 
 /**
- * Resolves as soon as one bootstrap broker accepts TCP or leaves the question open (a timeout); throws a
- * {@link BrokersUnreachableError} naming each broker, in the order given, when every one of them settles as
- * unreachable. Default timeout 2 s per broker.
+ * Resolves as soon as one bootstrap broker accepts TCP (and TLS, with `tls`) or leaves the question open (a
+ * timeout); throws a {@link BrokersUnreachableError} naming each broker, in the order given, when every one of
+ * them settles as unusable. Default timeout 2 s per broker, no TLS.
  * @example await checkBrokersReachable(["127.0.0.1:1"]) // throws "connect ECONNREFUSED 127.0.0.1:1"
  */
-export function checkBrokersReachable(brokers: readonly string[], timeoutMs = FIRST_REACH_TIMEOUT_MS) {
+export function checkBrokersReachable(brokers: readonly string[], options: ReachOptions = {}) {
+  const timeoutMs = options.timeoutMs ?? FIRST_REACH_TIMEOUT_MS;
+  const tls = options.tls ? { tls: true, ...(options.tls.ca ? { ca: options.tls.ca } : {}) } : {};
   return new Promise<void>((resolve, reject) => {
     const failed: Extract<TcpProbe, { ok: false }>[] = [];
     brokers.forEach((broker, index) => {
-      void probeTcp(splitHostPort(broker), timeoutMs).then((probe) => {
+      void probeTcp({ ...splitHostPort(broker), ...tls }, timeoutMs).then((probe) => {
         if (!settlesUnreachable(probe)) return resolve();
         failed[index] = probe;
         if (failed.filter(Boolean).length < brokers.length) return;
@@ -67,17 +80,22 @@ export function checkBrokersReachable(brokers: readonly string[], timeoutMs = FI
 
 /**
  * A kafkajs client whose first connect (admin, producer or consumer alike) checks the bootstrap brokers with a
- * bare TCP connection first. kafkajs retries a refused connection for about 10 s, logging each attempt, before
- * the one line that names KAFKA_BROKERS; a wrong address should say so at once. Once a broker has answered,
+ * bare TCP connection (a TLS handshake when KAFKA_SSL is on) first. kafkajs retries a refused connection or an
+ * untrusted certificate for about 10 s, logging each attempt, before the one line that names KAFKA_BROKERS or
+ * KAFKA_CA_FILE; a wrong address or CA should say so at once. Once a broker has answered,
  * connects go straight to kafkajs, so that outages of a running process are retried as before.
  */
 class ReachCheckedKafka extends Kafka {
   #reached: Promise<void> | null = null;
   readonly #brokers: readonly string[];
+  readonly #reach: ReachOptions;
 
   constructor(options: KafkaJsConfig & { brokers: string[] }) {
     super(options);
     this.#brokers = options.brokers;
+    const { ssl } = options;
+    const ca = typeof ssl === "object" && Array.isArray(ssl.ca) ? ssl.ca.map(String).join("\n") : undefined;
+    this.#reach = { tls: ssl ? (ca ? { ca } : {}) : null };
   }
 
   override admin(config?: AdminConfig): Admin {
@@ -95,7 +113,7 @@ class ReachCheckedKafka extends Kafka {
   #checked<T extends { connect(): Promise<void> }>(client: T): T {
     const connect = client.connect;
     client.connect = async () => {
-      this.#reached ??= checkBrokersReachable(this.#brokers).catch((error: unknown) => {
+      this.#reached ??= checkBrokersReachable(this.#brokers, this.#reach).catch((error: unknown) => {
         this.#reached = null; // the next connect checks again
         throw error;
       });

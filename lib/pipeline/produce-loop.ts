@@ -7,6 +7,7 @@ import { createOutbox, type Outbox } from "./outbox.ts";
 import { runCycle, unansweredSend } from "./produce.ts";
 import { createProducerMetrics, type ProducerMetrics } from "./producer-metrics.ts";
 import { createSkipTracker, type SkipTracker } from "./skip-tracker.ts";
+import type { TickGate } from "./tick-gate.ts";
 
 /** How long a stop waits for Kafka to take ticks held from failed publishes; well within Fly's kill_timeout. */
 const STOP_FLUSH_MS = 15_000;
@@ -34,6 +35,8 @@ export async function runProducerLoop(deps: {
   metrics?: ProducerMetrics;
   /** Per-pair skips and publishes, for the logs and /healthz. Default: a tracker of the pairs cycles report. */
   pairs?: SkipTracker;
+  /** Publishing rule and guard (issue 13). Default none: every tick is published. */
+  gate?: TickGate;
 }): Promise<void> {
   const { source, publisher, log, signal } = deps;
   const outbox = createOutbox();
@@ -48,11 +51,17 @@ export async function runProducerLoop(deps: {
       requireTicks: deps.once,
       outbox,
       metrics,
+      gate: deps.gate,
       ...(deps.once ? {} : { publishTimeoutMs: publishTimeoutFor(deps.intervalMs) }),
     });
     pairs.observe(report);
   };
-  if (deps.once) return cycle();
+  if (deps.once)
+    try {
+      return await cycle();
+    } finally {
+      await deps.gate?.close();
+    }
   log.info("producer started", { intervalS: deps.intervalMs / 1000 });
   await runSchedule({
     intervalMs: deps.intervalMs,
@@ -62,14 +71,16 @@ export async function runProducerLoop(deps: {
       log.error("cycle failed", { error: error instanceof Error ? error.message : String(error) }),
     onSkipped: (missed) => log.warn("cycle overran, skipped boundaries", { missed }),
   });
+  await deps.gate?.close();
   await flushAtStop(outbox, publisher, log);
 }
 
 /**
  * Gives Kafka one last bounded chance to take the ticks still held when the producer stops, and says how many
  * are lost when it does not: the outbox lives in memory.
+ * @example await flushAtStop(outbox, publisher, log);
  */
-async function flushAtStop(outbox: Outbox, publisher: TickPublisher, log: Logger): Promise<void> {
+export async function flushAtStop(outbox: Outbox, publisher: TickPublisher, log: Logger): Promise<void> {
   if (outbox.size === 0) return;
   const held = outbox.withHeld([]);
   try {

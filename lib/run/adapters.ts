@@ -1,4 +1,5 @@
 import { createCoinGeckoSource } from "../adapters/coingecko/source.ts";
+import { createCoinGeckoStream } from "../adapters/coingecko/stream-source.ts";
 import { createKafka, ensureTopics } from "../adapters/kafka/client.ts";
 import { createKafkaPublisher } from "../adapters/kafka/publisher.ts";
 import type { KafkaSettings } from "../adapters/kafka/settings.ts";
@@ -10,7 +11,7 @@ import { createSupabaseHistory } from "../adapters/supabase/history.ts";
 import { createUpstashCache } from "../adapters/upstash/cache.ts";
 import type { CacheSettings, Configs, HistorySettings } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { HistoryStore, LatestCache, PriceSource } from "../ports.ts";
+import type { HistoryStore, LatestCache, PriceSource, PriceStream } from "../ports.ts";
 
 /** Where the zero-setup mode keeps its history when neither Supabase nor Postgres is configured. */
 export const SQLITE_PATH = "data/belly.sqlite";
@@ -24,6 +25,18 @@ export function openSource(config: Configs["producer" | "dev"], log: Logger): Pr
     assets: config.assets,
     currencies: config.currencies,
     log: log.child({ component: "coingecko" }),
+  });
+}
+
+/** CoinGecko's price stream when COINGECKO_STREAM is on (pro plan, so a key), else null. */
+export function openStream(config: Configs["producer" | "dev"], log: Logger): PriceStream | null {
+  if (!config.stream) return null;
+  return createCoinGeckoStream({
+    url: config.stream.url,
+    apiKey: config.coingecko.apiKey ?? "",
+    assets: config.assets,
+    currencies: config.currencies,
+    log: log.child({ component: "coingecko-stream" }),
   });
 }
 

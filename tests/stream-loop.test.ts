@@ -2,11 +2,13 @@
 // stream is down or a pair is silent, and nothing lost or doubled while the bus refuses.
 import { afterEach, describe, expect, test } from "bun:test";
 import { silentLogger } from "../lib/log.ts";
+import { createProducerMetrics, producerMetricsText } from "../lib/pipeline/producer-metrics.ts";
 import { runStreamLoop } from "../lib/pipeline/stream-loop.ts";
 import { createTickGate } from "../lib/pipeline/tick-gate.ts";
 import type { FetchResult, PriceSource, PriceStream, PriceStreamSink, TickPublisher } from "../lib/ports.ts";
 import { type Tick, tickIdentity } from "../lib/tick.ts";
 import { waitFor } from "./support/processes.ts";
+import { parsePrometheus } from "./support/prometheus.ts";
 import { makeTick } from "./support/ticks.ts";
 
 const INTERVAL_MS = 300;
@@ -63,12 +65,18 @@ const streamed = (asset: string, price: number) => {
   return makeTick({ asset, price, sourceUpdatedAt: at, fetchedAt: at, source: "coingecko-stream" });
 };
 
-function start(stream: PriceStream, source: PriceSource, publisher: TickPublisher) {
+function start(
+  stream: PriceStream,
+  source: PriceSource,
+  publisher: TickPublisher,
+  metrics = createProducerMetrics(),
+) {
   controller = new AbortController();
   const gate = createTickGate({ rule: null, guard: null, log: silentLogger });
   const configured = { assets: ["bitcoin", "ethereum"], currencies: ["usd"] };
   const signal = controller.signal;
   const done = runStreamLoop({
+    metrics,
     stream,
     source,
     publisher,
@@ -148,6 +156,30 @@ describe("stream loop", () => {
     stream.push(streamed("ethereum", 4));
     await waitFor("all four", () => publisher.acked.length === 4, 5_000);
     expect(publisher.acked.map((t) => t.price)).toEqual([1, 2, 3, 4]);
+    run.stop();
+    await run.done;
+  });
+
+  test("/metrics shows the stream's state, its drops and polls, and the gate's counts", async () => {
+    const stream = fakeStream();
+    const source = fakeSource(() => ({ ticks: [streamed("bitcoin", 5)], skipped: [] }));
+    const metrics = createProducerMetrics();
+    const run = start(stream.port, source.port, memoryPublisher().port, metrics);
+    await waitFor("the poll at start", () => source.calls.length === 1, 2_000);
+    stream.live(true);
+    stream.live(false);
+    stream.live(true);
+    stream.push(streamed("bitcoin", 6), streamed("ethereum", 7));
+    await waitFor("published", () => (metrics.gate?.admitted ?? 0) === 3, 2_000);
+    const families = parsePrometheus(producerMetricsText(metrics, Date.now()));
+    const value = (name: string) => families.get(name)?.samples.map((s) => s.value);
+    expect(value("belly_producer_stream_live")).toEqual([1]);
+    expect(value("belly_producer_stream_drops_total")).toEqual([1]);
+    expect(value("belly_producer_stream_polls_total")).toEqual([1]);
+    expect(families.get("belly_producer_gate_readings_total")?.samples).toContainEqual({
+      labels: { outcome: "admitted" },
+      value: 3,
+    });
     run.stop();
     await run.done;
   });

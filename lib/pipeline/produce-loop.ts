@@ -41,6 +41,7 @@ export async function runProducerLoop(deps: {
   const { source, publisher, log, signal } = deps;
   const outbox = createOutbox();
   const metrics = deps.metrics ?? createProducerMetrics();
+  if (deps.gate) metrics.gate = deps.gate.counts;
   const pairs = deps.pairs ?? createSkipTracker({ log });
   const cycle = async () => {
     const report = await runCycle({

@@ -51,8 +51,10 @@ export async function runStreamLoop(deps: StreamLoopDeps): Promise<void> {
     deps.configured.currencies.map((currency) => tickKey({ asset, currency })),
   );
   const outbox = createOutbox();
+  const state = { live: false, drops: 0, polls: 0 };
+  metrics.stream = state;
+  metrics.gate = gate.counts;
   let pending: FetchResult = { ticks: [], skipped: [] };
-  let live = false;
   let streamed = 0;
   // Pairs with a streamed tick since the last boundary; the others are polled.
   const heard = new Set<string>();
@@ -107,18 +109,19 @@ export async function runStreamLoop(deps: StreamLoopDeps): Promise<void> {
 
   const boundary = async () => {
     const silent = expected.filter((pair) => !heard.has(pair));
-    const poll = !live || silent.length > 0;
+    const poll = !state.live || silent.length > 0;
     log.info("stream interval", {
-      live,
+      live: state.live,
       streamed,
       poll,
-      silent: live ? silent : undefined,
+      silent: state.live ? silent : undefined,
       outbox: outbox.size,
       ...gate.counts,
     });
     heard.clear();
     streamed = 0;
     if (!poll) return;
+    state.polls++;
     take(await source.fetch(signal));
     pump();
   };
@@ -132,8 +135,9 @@ export async function runStreamLoop(deps: StreamLoopDeps): Promise<void> {
         pump();
       },
       live(up, reason) {
-        if (up === live) return;
-        live = up;
+        if (up === state.live) return;
+        state.live = up;
+        if (!up) state.drops++;
         if (up) log.info("stream live: publishing its updates as they come");
         else
           log.warn("stream down: polling CoinGecko over REST on each interval until it is back", { reason });

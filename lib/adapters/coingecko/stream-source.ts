@@ -115,11 +115,15 @@ export function createCoinGeckoStream(options: CoinGeckoStreamOptions): PriceStr
         clearTimeout(handshake);
         clearTimeout(idle);
         signal.removeEventListener("abort", onAbort);
-        if (socket.readyState === WebSocket.OPEN) {
-          // A clean stop says goodbye to the channel; a drop has nobody to say it to.
-          if (subscribed && signal.aborted) socket.send(unsubscribeCommand());
-          socket.close(1000, signal.aborted ? "stopping" : "reconnecting");
-        } else if (socket.readyState === WebSocket.CONNECTING) socket.close();
+        try {
+          if (socket.readyState === WebSocket.OPEN) {
+            // A clean stop says goodbye to the channel; a drop has nobody to say it to.
+            if (subscribed && signal.aborted) socket.send(unsubscribeCommand());
+            socket.close(1000, signal.aborted ? "stopping" : "reconnecting");
+          } else if (socket.readyState === WebSocket.CONNECTING) socket.close();
+        } catch {
+          // Closing a socket the peer is closing too: it ends either way.
+        }
         const shown = clean(reason);
         if (live) sink.live(false, shown);
         resolve({ wasLive: live, reason: shown });

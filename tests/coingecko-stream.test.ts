@@ -1,5 +1,6 @@
 // The CoinGecko stream adapter against the fake stream: the documented exchange, odd payloads, drops and the key.
 import { afterEach, describe, expect, test } from "bun:test";
+import { coingeckoStreamChecks } from "../lib/adapters/coingecko/stream-doctor.ts";
 import {
   parseStreamMessage,
   setTokensCommand,
@@ -179,5 +180,33 @@ describe("stream adapter", () => {
       "message",
       "unsubscribe",
     ]);
+  });
+});
+
+describe("stream doctor check", () => {
+  const settings = (url: string, apiKey = KEY) => ({
+    url,
+    apiKey,
+    assets: ["bitcoin"],
+    currencies: ["usd", "eur"],
+  });
+
+  test("ok once CoinGecko acknowledges the coins", async () => {
+    fake = await startFakeCoinGeckoStream({ requireKey: KEY });
+    const [check] = coingeckoStreamChecks(settings(fake.url)).checks;
+    const outcome = await check?.run(new AbortController().signal);
+    expect(outcome).toEqual({
+      status: "ok",
+      message: "subscribed to CGSimplePrice: 1 coin(s) in 2 currencies acknowledged",
+    });
+  });
+
+  test("fail with the first reason, without the key, when the key is refused", async () => {
+    fake = await startFakeCoinGeckoStream({ requireKey: "the-right-key-0000" });
+    const [check] = coingeckoStreamChecks(settings(fake.url)).checks;
+    const outcome = await check?.run(new AbortController().signal);
+    expect(outcome?.status).toBe("fail");
+    expect(outcome?.message).toStartWith(`no subscription on ${fake.url}: `);
+    expect(JSON.stringify(outcome)).not.toContain(KEY);
   });
 });

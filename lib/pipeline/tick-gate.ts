@@ -1,6 +1,7 @@
-import { describeError } from "../errors.ts";
+import { BusError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { BusMessage, DeadLetters } from "../ports.ts";
+import { withTimeout } from "../retry.ts";
 import { encodeTick, TICK_HEADERS, type Tick, tickKey, tickTime } from "../tick.ts";
 import { type GuardSettings, guardVerdict } from "./price-guard.ts";
 import { type PublishRuleSettings, publishDecision } from "./publish-rule.ts";
@@ -10,6 +11,9 @@ import { type PublishRuleSettings, publishDecision } from "./publish-rule.ts";
  * it never was on the tick topic, so it has no partition or offset.
  */
 export const GUARD_DLQ_TOPIC = "producer-guard";
+
+/** How long a stop waits for the dead-letter topic to take what the guard refused: 10 s. */
+const STOP_FLUSH_MS = 10_000;
 
 /** Readings the gate has seen, by what became of them; for logs and tests. */
 export interface GateCounts {
@@ -62,6 +66,8 @@ export function createTickGate(options: {
   const pairs = new Map<string, PairState>();
   const counts: GateCounts = { admitted: 0, unchanged: 0, stale: 0, held: 0, rejected: 0 };
   let unsent: { message: BusMessage; reason: string }[] = [];
+  /** Refusals in a send not yet answered. */
+  let sending = 0;
 
   const reject = (tick: Tick, reason: string) => {
     counts.rejected++;
@@ -71,24 +77,28 @@ export function createTickGate(options: {
 
   const flush = async () => {
     if (unsent.length === 0) return;
+    // Taken out before the send, so that a refusal added meanwhile is neither lost nor sent twice.
     const batch = unsent;
+    unsent = [];
     if (!options.deadLetters) {
       for (const { message, reason } of batch)
         log.error("no dead-letter topic here: the refused reading is only logged", {
           key: message.key,
           reason,
         });
-      unsent = [];
       return;
     }
+    sending += batch.length;
     try {
       await options.deadLetters.send(batch);
-      unsent = unsent.slice(batch.length);
     } catch (error) {
+      unsent = [...batch, ...unsent];
       log.warn("dead-lettering refused readings failed; retried with the next batch", {
         pending: unsent.length,
         error: describeError(error),
       });
+    } finally {
+      sending -= batch.length;
     }
   };
 
@@ -153,7 +163,14 @@ export function createTickGate(options: {
           );
           state.held = undefined;
         }
-      await flush();
+      // Bounded like the outbox's last flush: a stop must not wait on a Kafka that went away.
+      await withTimeout(
+        STOP_FLUSH_MS,
+        () => flush(),
+        () => new BusError(`no answer from the dead-letter topic within ${STOP_FLUSH_MS / 1000} s`),
+      ).catch(() => {});
+      const lost = unsent.length + sending;
+      if (lost > 0) log.warn("stopping with refused readings never dead-lettered; they are lost", { lost });
     },
     counts,
   };

@@ -26,7 +26,10 @@ const code = await runMain(log, async () => {
   const metrics = createProducerMetrics();
   const pairs = createSkipTracker({ log, configured: config });
   const port = once ? null : config.healthPort;
-  const health = port ? serveProducerHealth({ port, intervalMs, graceMs: 60_000, metrics, pairs }) : null;
+  const heartbeatMs = config.publishRule?.heartbeatMs;
+  const health = port
+    ? serveProducerHealth({ port, intervalMs, heartbeatMs, graceMs: 60_000, metrics, pairs })
+    : null;
   const stream = once ? null : openStream(config, log);
   const gated = stream || config.publishRule || config.guard;
   const { publishRule: rule, guard } = config;

@@ -89,7 +89,8 @@ export async function runAllInOne(deps: {
         log,
         signal: consumerStop.signal,
         port,
-        fetchIntervalMs: intervalMs,
+        // A flat price comes once per HEARTBEAT under a publishing rule: the page waits that long.
+        fetchIntervalMs: Math.max(intervalMs, rule?.heartbeatMs ?? 0),
         demo,
         pairs: { assets: config.assets, currencies: config.currencies },
       }),

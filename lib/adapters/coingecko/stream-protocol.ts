@@ -20,12 +20,18 @@ export const CODE_CONNECTED = 3000;
 /** Code of the answer to set_tokens ("Subscribed to bitcoin in usd"). */
 export const CODE_SUBSCRIBED = 2000;
 
-/** `{"command":"subscribe","identifier":"{\"channel\":\"CGSimplePrice\"}"}` */
+/**
+ * The command subscribing to the CGSimplePrice channel.
+ * @example subscribeCommand() // {"command":"subscribe","identifier":"{\"channel\":\"CGSimplePrice\"}"}
+ */
 export function subscribeCommand(): string {
   return JSON.stringify({ command: "subscribe", identifier: CG_SIMPLE_PRICE_IDENTIFIER });
 }
 
-/** The unsubscribe command, of the same shape as {@link subscribeCommand}. */
+/**
+ * The command leaving the channel, sent on a clean stop. CoinGecko documents unsubscribe as a command of the
+ * channel without showing it in full; this is the subscribe command's shape with command "unsubscribe".
+ */
 export function unsubscribeCommand(): string {
   return JSON.stringify({ command: "unsubscribe", identifier: CG_SIMPLE_PRICE_IDENTIFIER });
 }

@@ -177,6 +177,50 @@ describe("producer with COINGECKO_STREAM=true", () => {
     });
   }, 60_000);
 
+  test("a partial subscription: the pairs the live stream leaves silent are polled over REST on each boundary", async () => {
+    stream.faults.partialCoins = 1;
+    const subscribedBefore = stream.connections.filter((c) => c.coins.length > 0).length;
+    stream.disconnect();
+    await waitFor(
+      "subscribed to beldex only",
+      () =>
+        stream.connections.filter((c) => c.coins.length > 0).length === subscribedBefore + 1 &&
+        stream.subscribers().length === 1,
+      35_000,
+    );
+    expect(stream.subscribers()[0]?.coins).toEqual(["beldex"]);
+    const updatedAt = Math.ceil(Date.now() / 1000) + 30;
+    rest.setPrice("ethereum", "usd", { price: 3_333.5, updatedAt });
+    const polledBefore = restRequests().length;
+    // beldex:usd keeps streaming from now on; the other pairs are silent.
+    const beat = () => stream.emit({ coin: "beldex", vs: "usd", price: 0.07 + Math.random() / 1000 });
+    beat();
+    const timer = setInterval(beat, 500);
+    try {
+      await waitFor(
+        "a REST poll while the stream is live",
+        () => restRequests().length > polledBefore,
+        INTERVAL_S * 2_000 + 1_000,
+      );
+      await waitFor(
+        "the silent pair's REST price the latest",
+        async () => (await latest("ethereum", "usd"))?.price === 3_333.5,
+        10_000,
+      );
+    } finally {
+      clearInterval(timer);
+      stream.faults.partialCoins = undefined;
+    }
+    const lines = producer?.logs() ?? [];
+    // The boundary that polled: the stream live, beldex:usd heard, the pairs it left out silent.
+    const interval = lines
+      .filter((l) => l.msg === "stream interval" && l.live === true && l.poll === true)
+      .at(-1);
+    const silent = ["beldex:eur", "bitcoin:eur", "ethereum:usd", "ethereum:eur"];
+    expect(interval?.silent).toEqual(expect.arrayContaining(silent));
+    expect(interval?.silent).not.toContain("beldex:usd");
+  }, 60_000);
+
   test("the key never appears in the producer's output", () => {
     const all = producer?.lines.join("\n") ?? "";
     expect(all).toContain("coingecko stream live");

@@ -2,6 +2,7 @@
 // `bun run producer.ts --once` publishes one cycle and exits 0, or non-zero with a one-line reason.
 // `bun run producer.ts --backfill 30d` publishes CoinGecko's price history of every pair and exits.
 // With HEALTH_PORT it serves /healthz (ok, stale or degraded) and /metrics (Prometheus text) there.
+// With COINGECKO_STREAM=true it publishes CoinGecko's stream as it comes, polling over REST while it is down.
 import { createLogger } from "./lib/log.ts";
 import { CONFIG_EXIT_CODE, loadConfigOrReport, runMain, stopSignal } from "./lib/run/process.ts";
 import { backfillArgument } from "./lib/run/producer-args.ts";

@@ -26,6 +26,7 @@ import {
   resultsJson,
 } from "./measure.ts";
 import { statusPage } from "./status-page.ts";
+import { streamLatency } from "./stream-latency.ts";
 
 const BENCHMARKS: readonly Benchmark[] = [
   historyPostgres,
@@ -35,6 +36,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   kafkaPublish,
   statusPage,
   apiLatest,
+  streamLatency,
 ];
 /**
  * Budget of the benchmarks once the stack answers (about 2 minutes on 2 cores with the stack running); past

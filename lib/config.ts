@@ -1,11 +1,14 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
 import { COINGECKO_CALLS_PER_MINUTE, type CoinGeckoSettings } from "./adapters/coingecko/settings.ts";
+import { COINGECKO_STREAM_URL, type CoinGeckoStreamSettings } from "./adapters/coingecko/stream-settings.ts";
 import type { KafkaSettings } from "./adapters/kafka/settings.ts";
 import { ANON_WRITE_REFUSAL, assertWriteKey } from "./adapters/supabase/keys.ts";
 import { parseDuration } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import type { GuardSettings } from "./pipeline/price-guard.ts";
+import type { PublishRuleSettings } from "./pipeline/publish-rule.ts";
 
 /** Where the price history goes: Supabase's Data API, Postgres directly, or a SQLite file. */
 export type HistorySettings =
@@ -40,6 +43,12 @@ interface SourceSection {
   assets: string[];
   currencies: string[];
   coingecko: CoinGeckoSettings;
+  /** CoinGecko's WebSocket stream (COINGECKO_STREAM=true, paid plans only); null polls over REST alone. */
+  stream: CoinGeckoStreamSettings | null;
+  /** Publish on change (DEVIATION_PCT) or HEARTBEAT; null publishes every reading (the default). */
+  publishRule: PublishRuleSettings | null;
+  /** Holds a reading jumping by more than GUARD_FACTOR until the next confirms it; null when off (the default). */
+  guard: GuardSettings | null;
 }
 
 /** What the sinks and the status page need (consumer, one-process mode). */
@@ -49,7 +58,7 @@ interface SinkSection {
   port: number;
   /** Address the HTTP server listens on (HOST). Default 127.0.0.1. */
   host: string;
-  /** The producer's interval: the status page calls data stale past twice this. */
+  /** The producer's interval, or HEARTBEAT when longer: the status page calls data stale past twice this. */
   fetchIntervalMs: number;
   /** The direct Postgres connection, for `--migrate` (also the history when Supabase is not configured). */
   databaseUrl: string | null;
@@ -178,6 +187,20 @@ const envShape = {
   COINGECKO_CALLS_PER_MINUTE: optional(
     z.coerce.number("calls per minute").int("a whole number").min(1, "at least 1").max(100_000),
   ),
+  COINGECKO_STREAM: optional(bool),
+  COINGECKO_STREAM_URL: optional(url(["wss:", "ws:"])),
+  DEVIATION_PCT: optional(
+    z.coerce
+      .number("a percentage, e.g. 0.5")
+      .positive("a percentage above 0, e.g. 0.5")
+      .max(100, "at most 100"),
+  ),
+  HEARTBEAT: optional(
+    z.coerce.number("a number of seconds").int("whole seconds").min(1, "at least 1 second").max(86_400),
+  ),
+  GUARD_FACTOR: optional(
+    z.coerce.number("a factor above 1, e.g. 2").gt(1, "a factor above 1, e.g. 2").max(1_000, "at most 1000"),
+  ),
   REDIS_URL: optional(url(["redis:", "rediss:", "https:", "http:"])),
   REDIS_TOKEN: optional(z.string()),
   SUPABASE_URL: optional(url(["https:", "http:"])),
@@ -220,6 +243,11 @@ const SOURCE_VARS: EnvName[] = [
   "COINGECKO_BASE_URL",
   "COINGECKO_TIMEOUT_MS",
   "COINGECKO_CALLS_PER_MINUTE",
+  "COINGECKO_STREAM",
+  "COINGECKO_STREAM_URL",
+  "DEVIATION_PCT",
+  "HEARTBEAT",
+  "GUARD_FACTOR",
 ];
 const SINK_VARS: EnvName[] = [
   "FETCH_INTERVAL",
@@ -232,6 +260,8 @@ const SINK_VARS: EnvName[] = [
   "SQLITE_PATH",
   "PORT",
   "HOST",
+  // A publishing rule's heartbeat: the longest a flat price goes unpublished, so the page waits that long.
+  "HEARTBEAT",
   // The page lists the configured pairs first and opens on the first of them.
   "ASSETS",
   "VS_CURRENCIES",
@@ -298,6 +328,9 @@ export function loadConfig<R extends Role = "all">(env: Env = Bun.env, role: R =
   )
     problems.push(KAFKA_BROKERS_REQUIRED);
   const coingecko = uses("COINGECKO_PLAN") ? coingeckoSettings(e, problems) : null;
+  const stream = coingecko ? streamSettings(e, coingecko, problems) : null;
+  const publishRule = uses("DEVIATION_PCT") ? publishRuleSettings(e) : null;
+  const guard = e.GUARD_FACTOR ? { factor: e.GUARD_FACTOR } : null;
   const cache = uses("REDIS_URL") ? cacheSettings(e, problems) : null;
   const history = uses("SUPABASE_URL") && role !== "all" ? historySettings(e, problems) : null;
   if (role === "all" && e.SUPABASE_URL && !e.SUPABASE_ANON_KEY && !e.SUPABASE_SERVICE_ROLE_KEY)
@@ -316,10 +349,19 @@ export function loadConfig<R extends Role = "all">(env: Env = Bun.env, role: R =
     logLevel: e.LOG_LEVEL ?? "info",
     secrets,
     kafka,
-    fetchIntervalMs: (e.FETCH_INTERVAL ?? DEFAULTS.fetchIntervalSeconds) * 1000,
+    // The consumer's reading of it is the longest a pair may go without a tick: with a publishing rule a flat
+    // price comes once per HEARTBEAT, so staleness and chart gaps count from that when it is longer.
+    fetchIntervalMs:
+      Math.max(
+        e.FETCH_INTERVAL ?? DEFAULTS.fetchIntervalSeconds,
+        role === "consumer" ? (e.HEARTBEAT ?? 0) : 0,
+      ) * 1000,
     assets: e.ASSETS ?? [...DEFAULTS.assets],
     currencies: e.VS_CURRENCIES ?? [...DEFAULTS.currencies],
     coingecko,
+    stream,
+    publishRule,
+    guard,
     cache,
     history,
     supabase: e.SUPABASE_URL
@@ -386,6 +428,27 @@ function coingeckoSettings(e: Parsed, problems: string[]): CoinGeckoSettings {
   if (!e.COINGECKO_API_KEY)
     problems.push(`COINGECKO_API_KEY: expected your CoinGecko key, since COINGECKO_PLAN is ${plan}`);
   return { plan, apiKey: e.COINGECKO_API_KEY ?? "", ...common, callsPerMinute };
+}
+
+function streamSettings(
+  e: Parsed,
+  coingecko: CoinGeckoSettings,
+  problems: string[],
+): CoinGeckoStreamSettings | null {
+  if (!e.COINGECKO_STREAM) return null;
+  // CoinGecko streams to paid keys only; a public or demo setup would reconnect forever to a refusal.
+  if (coingecko.plan !== "pro")
+    problems.push(
+      `COINGECKO_STREAM: expected false on the ${coingecko.plan} plan: CoinGecko streams prices on paid plans only (set COINGECKO_PLAN=pro with a paid key)`,
+    );
+  return { url: e.COINGECKO_STREAM_URL ?? COINGECKO_STREAM_URL };
+}
+
+function publishRuleSettings(e: Parsed): PublishRuleSettings | null {
+  if (e.DEVIATION_PCT === undefined && e.HEARTBEAT === undefined) return null;
+  // Without a heartbeat a flat price would never be published again, and the page would call it stale.
+  const heartbeatS = e.HEARTBEAT ?? e.FETCH_INTERVAL ?? DEFAULTS.fetchIntervalSeconds;
+  return { deviationPct: e.DEVIATION_PCT ?? null, heartbeatMs: heartbeatS * 1000 };
 }
 
 function cacheSettings(e: Parsed, problems: string[]): CacheSettings {

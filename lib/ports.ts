@@ -61,6 +61,26 @@ export interface PublishedTail {
   newest(signal?: AbortSignal): Promise<Map<string, number>>;
 }
 
+/** Where a {@link PriceStream} delivers what it reads. */
+export interface PriceStreamSink {
+  /** The readings of one stream message: a tick, or a pair skipped with its reason (a null price, say). */
+  readings(result: FetchResult): void;
+  /**
+   * The stream is live (subscribed, its coins chosen and acknowledged) or not (connecting, reconnecting after a
+   * drop); `reason` says why it went down. While it is not live the producer polls the price source instead.
+   */
+  live(live: boolean, reason?: string): void;
+}
+
+/** Port: prices pushed as they change (CoinGecko's WebSocket stream), for the configured pairs. */
+export interface PriceStream {
+  /**
+   * Connects and subscribes, and again after every drop (with backoff), until `signal` aborts; then
+   * unsubscribes, closes and resolves. Never rejects for a failure of the stream: it reports it through `live`.
+   */
+  run(sink: PriceStreamSink, signal: AbortSignal): Promise<void>;
+}
+
 /** Port: publishes ticks to the bus. */
 export interface TickPublisher {
   /** Publishes all ticks; resolves once the bus has acknowledged every one. */

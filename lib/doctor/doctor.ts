@@ -1,6 +1,7 @@
 /** The doctor as a whole: which check groups a config calls for, and one run that prints as it goes. */
 
 import { coingeckoChecks } from "../adapters/coingecko/doctor.ts";
+import { coingeckoStreamChecks } from "../adapters/coingecko/stream-doctor.ts";
 import { kafkaChecks } from "../adapters/kafka/doctor.ts";
 import { postgresChecks } from "../adapters/postgres/doctor.ts";
 import { redisChecks } from "../adapters/redis/doctor.ts";
@@ -45,7 +46,8 @@ export function maskedSecrets(config: Config): string[] {
 }
 
 /**
- * One check group per dependency, in a fixed order: kafka, redis (or upstash), postgres, supabase, coingecko.
+ * One check group per dependency, in a fixed order: kafka, redis (or upstash), postgres, supabase, coingecko,
+ * and coingecko-stream when COINGECKO_STREAM is on.
  * Unset dependencies get a single "not configured" skip line.
  */
 function doctorGroups(config: Config): CheckGroup[] {
@@ -65,6 +67,17 @@ function doctorGroups(config: Config): CheckGroup[] {
       currencies: config.currencies,
       fetchIntervalMs: config.fetchIntervalMs,
     }),
+    // Only with COINGECKO_STREAM=true, which the config allows on the pro plan alone (so with a key).
+    ...(config.stream
+      ? [
+          coingeckoStreamChecks({
+            url: config.stream.url,
+            apiKey: config.coingecko.apiKey ?? "",
+            assets: config.assets,
+            currencies: config.currencies,
+          }),
+        ]
+      : []),
   ];
 }
 

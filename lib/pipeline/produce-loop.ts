@@ -8,6 +8,7 @@ import { createOutbox, type Outbox } from "./outbox.ts";
 import { runCycle, unansweredSend } from "./produce.ts";
 import { createProducerMetrics, type ProducerMetrics } from "./producer-metrics.ts";
 import { createSkipTracker, type SkipTracker } from "./skip-tracker.ts";
+import type { TickGate } from "./tick-gate.ts";
 
 /** How long a stop waits for Kafka to take ticks held from failed publishes; well within Fly's kill_timeout. */
 const STOP_FLUSH_MS = 15_000;
@@ -37,10 +38,13 @@ export async function runProducerLoop(deps: {
   pairs?: SkipTracker;
   /** Told the ticks of each acknowledged publish (gap healing). Default none. */
   onPublished?: (ticks: readonly Tick[]) => void;
+  /** Publishing rule and guard (issue 13). Default none: every tick is published. */
+  gate?: TickGate;
 }): Promise<void> {
   const { source, publisher, log, signal } = deps;
   const outbox = createOutbox();
   const metrics = deps.metrics ?? createProducerMetrics();
+  if (deps.gate) metrics.gate = deps.gate.counts;
   const pairs = deps.pairs ?? createSkipTracker({ log });
   const cycle = async () => {
     const report = await runCycle({
@@ -52,11 +56,17 @@ export async function runProducerLoop(deps: {
       outbox,
       metrics,
       onPublished: deps.onPublished,
+      gate: deps.gate,
       ...(deps.once ? {} : { publishTimeoutMs: publishTimeoutFor(deps.intervalMs) }),
     });
     pairs.observe(report);
   };
-  if (deps.once) return cycle();
+  if (deps.once)
+    try {
+      return await cycle();
+    } finally {
+      await deps.gate?.close();
+    }
   log.info("producer started", { intervalS: deps.intervalMs / 1000 });
   await runSchedule({
     intervalMs: deps.intervalMs,
@@ -66,14 +76,16 @@ export async function runProducerLoop(deps: {
       log.error("cycle failed", { error: error instanceof Error ? error.message : String(error) }),
     onSkipped: (missed) => log.warn("cycle overran, skipped boundaries", { missed }),
   });
+  await deps.gate?.close();
   await flushAtStop(outbox, publisher, log);
 }
 
 /**
  * Gives Kafka one last bounded chance to take the ticks still held when the producer stops, and says how many
  * are lost when it does not: the outbox lives in memory.
+ * @example await flushAtStop(outbox, publisher, log);
  */
-async function flushAtStop(outbox: Outbox, publisher: TickPublisher, log: Logger): Promise<void> {
+export async function flushAtStop(outbox: Outbox, publisher: TickPublisher, log: Logger): Promise<void> {
   if (outbox.size === 0) return;
   const held = outbox.withHeld([]);
   try {

@@ -5,6 +5,7 @@ import { withTimeout } from "../retry.ts";
 import { type Tick, tickKey } from "../tick.ts";
 import type { Outbox } from "./outbox.ts";
 import { createProducerMetrics, type ProducerMetrics } from "./producer-metrics.ts";
+import type { TickGate } from "./tick-gate.ts";
 
 /** What one producer cycle did. */
 export interface CycleReport {
@@ -35,6 +36,10 @@ export interface CycleDeps {
    * Default none (`--once` waits for the answer).
    */
   publishTimeoutMs?: number;
+  /** The publishing rule and the guard between the source and the publisher. Default none: every tick goes. */
+  gate?: TickGate;
+  /** Log the cycle line at debug level (a stream publishes many small batches). Default false: info. */
+  quiet?: boolean;
   /** Monotonic clock for the latency. Default performance.now. */
   now?: () => number;
   /** Wall clock for the metrics' last success. Default Date.now. */
@@ -79,7 +84,8 @@ async function cycle(
     if (!stopping()) metrics.sourceErrors++;
     throw error;
   }
-  const { ticks, skipped } = fetched;
+  const { skipped } = fetched;
+  const ticks = deps.gate ? await deps.gate.admit(fetched.ticks) : fetched.ticks;
   for (const { reason } of skipped) metrics.skipped.set(reason, (metrics.skipped.get(reason) ?? 0) + 1);
   const outgoing = deps.outbox ? deps.outbox.withHeld(ticks) : ticks;
   try {
@@ -97,7 +103,7 @@ async function cycle(
   metrics.ticksPublished += outgoing.length;
   metrics.outboxSize = 0;
   const report: CycleReport = {
-    fetched: ticks.length + skipped.length,
+    fetched: fetched.ticks.length + skipped.length,
     published: outgoing.length,
     resent: outgoing.length - ticks.length,
     skipped: skipped.map((s) => ({ pair: tickKey(s), reason: s.reason })),
@@ -105,8 +111,9 @@ async function cycle(
     publishedPairs: [...new Set(outgoing.map(tickKey))],
   };
   const { publishedPairs: _pairs, ...line } = report;
-  deps.log.info("cycle", line);
-  if (deps.requireTicks && ticks.length === 0 && skipped.length > 0) {
+  if (deps.quiet) deps.log.debug("cycle", line);
+  else deps.log.info("cycle", line);
+  if (deps.requireTicks && fetched.ticks.length === 0 && skipped.length > 0) {
     const reasons = report.skipped.map((s) => `${s.pair}: ${s.reason}`).join(", ");
     throw new BellyError(`no valid price to publish (${reasons})`, {
       hint: "check ASSETS (CoinGecko ids such as beldex) and VS_CURRENCIES",

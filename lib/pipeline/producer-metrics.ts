@@ -1,5 +1,6 @@
 import { processMetrics } from "../process-metrics.ts";
 import { formatExposition, type MetricFamily } from "../prometheus-text.ts";
+import type { GateCounts } from "./tick-gate.ts";
 
 /** Counters of the producer, updated by each cycle and served on HEALTH_PORT's /metrics. */
 export interface ProducerMetrics {
@@ -23,6 +24,10 @@ export interface ProducerMetrics {
   gapsHealed: number;
   /** The CoinGecko request budget, when the producer has one: calls spent, most in a minute, the limit. */
   requestBudget: { readonly spent: number; readonly peak: number; readonly callsPerMinute: number } | null;
+  /** What the publishing rule and the guard did, when a gate runs (issue 13); its families appear only then. */
+  gate?: Readonly<GateCounts>;
+  /** The stream's state, with COINGECKO_STREAM=true; its families appear only then. */
+  stream?: { live: boolean; drops: number; polls: number };
 }
 
 /** Fresh zeroed counters. */
@@ -138,5 +143,33 @@ export function producerMetricsText(metrics: ProducerMetrics, now: number): stri
         samples: [{ value: budget.callsPerMinute }],
       },
     );
+  if (metrics.stream)
+    families.push(
+      {
+        name: "belly_producer_stream_live",
+        type: "gauge",
+        help: "1 while CoinGecko's stream is subscribed, 0 while REST polls stand in for it.",
+        samples: [{ value: metrics.stream.live ? 1 : 0 }],
+      },
+      {
+        name: "belly_producer_stream_drops_total",
+        type: "counter",
+        help: "Times the live stream went down (each reconnects with backoff).",
+        samples: [{ value: metrics.stream.drops }],
+      },
+      {
+        name: "belly_producer_stream_polls_total",
+        type: "counter",
+        help: "REST polls made because the stream was down or left a pair silent for an interval.",
+        samples: [{ value: metrics.stream.polls }],
+      },
+    );
+  if (metrics.gate)
+    families.push({
+      name: "belly_producer_gate_readings_total",
+      type: "counter",
+      help: "Readings by what the gate did: admitted, unchanged (publishing rule), stale, held and rejected (guard).",
+      samples: Object.entries(metrics.gate).map(([outcome, value]) => ({ labels: { outcome }, value })),
+    });
   return formatExposition([...families, ...processMetrics()]);
 }

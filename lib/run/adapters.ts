@@ -1,6 +1,7 @@
 import { createCoinGeckoChart } from "../adapters/coingecko/chart.ts";
 import { COINGECKO_CALLS_PER_MINUTE, coingeckoRoot } from "../adapters/coingecko/settings.ts";
 import { createCoinGeckoSource, pollRequestCount } from "../adapters/coingecko/source.ts";
+import { createCoinGeckoStream } from "../adapters/coingecko/stream-source.ts";
 import { createKafka, ensureTopics } from "../adapters/kafka/client.ts";
 import { createKafkaPublisher } from "../adapters/kafka/publisher.ts";
 import type { KafkaSettings } from "../adapters/kafka/settings.ts";
@@ -13,7 +14,14 @@ import { createSupabaseHistory } from "../adapters/supabase/history.ts";
 import { createUpstashCache } from "../adapters/upstash/cache.ts";
 import type { CacheSettings, Configs, HistorySettings } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { ChartSource, HistoryStore, LatestCache, PriceSource, PublishedTail } from "../ports.ts";
+import type {
+  ChartSource,
+  HistoryStore,
+  LatestCache,
+  PriceSource,
+  PriceStream,
+  PublishedTail,
+} from "../ports.ts";
 import { createRequestBudget, type RequestBudget } from "../request-budget.ts";
 
 /** Where the zero-setup mode keeps its history when neither Supabase nor Postgres is configured. */
@@ -57,6 +65,18 @@ export function openSource(
     currencies: config.currencies,
     log: log.child({ component: "coingecko" }),
     budget,
+  });
+}
+
+/** CoinGecko's price stream when COINGECKO_STREAM is on (pro plan, so a key), else null. */
+export function openStream(config: Configs["producer" | "dev"], log: Logger): PriceStream | null {
+  if (!config.stream) return null;
+  return createCoinGeckoStream({
+    url: config.stream.url,
+    apiKey: config.coingecko.apiKey ?? "",
+    assets: config.assets,
+    currencies: config.currencies,
+    log: log.child({ component: "coingecko-stream" }),
   });
 }
 

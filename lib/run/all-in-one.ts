@@ -6,8 +6,10 @@ import { demoBackfill } from "../demo/backfill.ts";
 import { createDemoSource } from "../demo/source.ts";
 import type { Logger } from "../log.ts";
 import { runProducerLoop } from "../pipeline/produce-loop.ts";
-import type { ConsumerBus, TickPublisher } from "../ports.ts";
-import { openBus, openCache, openHistory, openSource } from "./adapters.ts";
+import { runStreamLoop } from "../pipeline/stream-loop.ts";
+import { createTickGate } from "../pipeline/tick-gate.ts";
+import type { ConsumerBus, DeadLetters, TickPublisher } from "../ports.ts";
+import { openBus, openCache, openHistory, openSource, openStream } from "./adapters.ts";
 import { runConsumerService } from "./consumer-service.ts";
 
 /** How often the demo mode polls its demo source: often enough to watch the page move. */
@@ -37,11 +39,15 @@ export async function runAllInOne(deps: {
   if (demoSource) log.warn("demo mode: prices come from a built-in random walk, not CoinGecko");
 
   let publisher: TickPublisher;
+  // Where the price guard sends what it refuses: the DLQ with Kafka; without it the refusal is only logged.
+  let deadLetters: DeadLetters | undefined;
   let bus: ConsumerBus;
   // What the in-process bus holds dies with the process, so on stop the consumer drains it first.
   let drained = async () => {};
   if (config.kafka) {
-    publisher = (await openBus(config.kafka, log)).publisher;
+    const kafka = (await openBus(config.kafka, log)).publisher;
+    publisher = kafka;
+    deadLetters = kafka;
     bus = await openKafkaConsumerBus(config.kafka, log);
   } else {
     log.info("no KAFKA_BROKERS: producer and consumer share an in-process bus");
@@ -60,7 +66,14 @@ export async function runAllInOne(deps: {
   const intervalMs = config.fetchIntervalMs;
   // Through the bus like any tick, so the backfill is stored once however often the demo restarts.
   if (demoSource) await publisher.publish(demoBackfill(demoSource));
-  const producer = runProducerLoop({ source, publisher, log, signal, intervalMs, once: false });
+  // The demo's random walk has no stream; the rule and the guard apply to it as to CoinGecko.
+  const stream = demoSource ? null : openStream(config, log);
+  const { publishRule: rule, guard } = config;
+  const gate = stream || rule || guard ? createTickGate({ rule, guard, deadLetters, log }) : undefined;
+  const producer =
+    stream && gate
+      ? runStreamLoop({ stream, source, publisher, gate, log, signal, intervalMs, configured: config })
+      : runProducerLoop({ source, publisher, log, signal, intervalMs, once: false, gate });
   // The consumer stops after the producer, once it has taken what the bus still holds.
   const consumerStop = new AbortController();
   const stopConsumer = () => void producer.finally(drained).finally(() => consumerStop.abort());
@@ -77,7 +90,8 @@ export async function runAllInOne(deps: {
         signal: consumerStop.signal,
         port,
         host: config.host,
-        fetchIntervalMs: intervalMs,
+        // A flat price comes once per HEARTBEAT under a publishing rule: the page waits that long.
+        fetchIntervalMs: Math.max(intervalMs, rule?.heartbeatMs ?? 0),
         demo,
         pairs: { assets: config.assets, currencies: config.currencies },
       }),

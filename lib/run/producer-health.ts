@@ -31,6 +31,11 @@ export function serveProducerHealth(options: {
   hostname?: string;
   intervalMs: number;
   graceMs: number;
+  /**
+   * The publishing rule's HEARTBEAT, when one runs: a flat price is published only that often, so a pair counts
+   * as degraded past 2 x the longer of it and the interval, plus `graceMs`. Default none.
+   */
+  heartbeatMs?: number | null;
   /** The counters the cycles update: their last success and everything /metrics shows. */
   metrics: ProducerMetrics;
   /** The loop's skip tracker: which pairs published nothing for too long. */
@@ -41,11 +46,12 @@ export function serveProducerHealth(options: {
   const now = options.now ?? Date.now;
   const started = now();
   const windowMs = 2 * options.intervalMs + options.graceMs;
+  const pairWindowMs = 2 * Math.max(options.intervalMs, options.heartbeatMs ?? 0) + options.graceMs;
   const report = (): ProducerHealthReport => {
     const ageMs = now() - (metrics.lastSuccessAt ?? started);
     const lastSuccessAgeS = Math.round(ageMs / 1000);
     if (ageMs > windowMs) return { status: "stale", lastSuccessAgeS };
-    const stalePairs = pairs.stale(windowMs);
+    const stalePairs = pairs.stale(pairWindowMs);
     return stalePairs.length > 0
       ? { status: "degraded", lastSuccessAgeS, stalePairs }
       : { status: "ok", lastSuccessAgeS };

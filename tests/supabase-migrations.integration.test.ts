@@ -174,7 +174,9 @@ describe("bun run migrate --realtime", () => {
     await withSql(database.url, async (sql) => {
       const rows = await published(sql);
       console.log(`pg_publication_tables after bun run migrate --realtime:\n${JSON.stringify(rows)}`);
-      expect(rows).toEqual([{ pubname: "supabase_realtime", schemaname: "public", tablename: "price_history" }]);
+      expect(rows).toEqual([
+        { pubname: "supabase_realtime", schemaname: "public", tablename: "price_history" },
+      ]);
       // Not a migration: the CLI's history holds the migrations only.
       expect(await historyRows(sql)).toEqual(cliRows());
     });
@@ -192,6 +194,43 @@ describe("bun run migrate --realtime", () => {
       expect(await published(sql)).toEqual([
         { pubname: "supabase_realtime", schemaname: "public", tablename: "price_history" },
       ]),
+    );
+  });
+});
+
+describe("the seed of config.toml's [db.seed], as `supabase db reset` runs it after the migrations", () => {
+  const SUPABASE = join(import.meta.dir, "../supabase");
+  const config = Bun.TOML.parse(readFileSync(join(SUPABASE, "config.toml"), "utf8")) as {
+    db: { seed: { sql_paths: string[] } };
+  };
+  /** Each seed file, split and run statement by statement in one transaction, as the CLI sends it. */
+  const seed = (url: string) =>
+    withSql(url, (sql) =>
+      sql.begin(async (tx) => {
+        for (const path of config.db.seed.sql_paths)
+          for (const statement of splitStatements(readFileSync(join(SUPABASE, path), "utf8")))
+            await tx.unsafe(statement);
+      }),
+    );
+
+  test("passes on the migrated database and stores no price", async () => {
+    const database = await freshDatabase("cli_seed");
+    await migratePostgres(database.url);
+    await seed(database.url);
+    await withSql(database.url, async (sql) =>
+      expect(await sql`select count(*)::int as n from price_history`).toEqual([{ n: 0 }]),
+    );
+  });
+
+  test("stops a reset whose database lets the anon key write, or lacks the table, and says so", async () => {
+    const database = await freshDatabase("cli_seed_bad");
+    expect(String(await seed(database.url).catch((e: unknown) => e))).toContain(
+      "seed: public.price_history is missing",
+    );
+    await migratePostgres(database.url);
+    await withSql(database.url, (sql) => sql`grant insert on public.price_history to anon`);
+    expect(String(await seed(database.url).catch((e: unknown) => e))).toContain(
+      "seed: anon may insert into public.price_history",
     );
   });
 });

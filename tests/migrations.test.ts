@@ -1,5 +1,6 @@
 // How migrations are named and split: as the Supabase CLI names them (`supabase migration new`) and splits
-// them before running and recording them, so `bun run migrate` records what `supabase db push` would.
+// them before running and recording them, so `bun run migrate` records what `supabase db push` would. The
+// cases are those of the CLI's own parser tests and what CLI 3.1.0 was seen to record (fixtures/supabase-cli).
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -48,6 +49,14 @@ describe("splitStatements: where the Supabase CLI splits", () => {
     roundTrip(["\\;;", "\\;"]);
   });
 
+  test("only an E'…' string takes backslash escapes (E not inside a word); plain and double quotes do not", () => {
+    roundTrip(["select E'it\\'s; x';", "\nselect 2"]);
+    roundTrip(["select e'x\\'';", "\nselect 2"]);
+    roundTrip(["select 'a\\';", "\nselect 2"]);
+    roundTrip(['select 1 as "a\\";', "\nselect 2"]);
+    roundTrip(["select name'a\\';", "\nselect 2"]);
+  });
+
   test("dollar quotes, named or not, hide semicolons; a lone $ opens nothing", () => {
     roundTrip(["$tag$ any ; string$tag$"]);
     roundTrip(['$$"Dane\'s horse"$$']);
@@ -62,15 +71,29 @@ describe("splitStatements: where the Supabase CLI splits", () => {
     expect(splitStatements("select ((1); 2)")).toEqual(["select ((1)", "2)"]);
   });
 
-  test("a BEGIN ATOMIC body runs to its END; atomic inside a word opens nothing", () => {
+  test("a BEGIN ATOMIC body runs to its END word; atomic or end inside other words open or close nothing", () => {
     roundTrip([
       "CREATE FUNCTION add(a integer, b integer) RETURNS integer\nLANGUAGE SQL\nBEGIN ATOMIC\n\tSELECT 'add';\n\tSELECT a + b;\nEND;",
     ]);
     roundTrip(["begin atomic; select 'end'; end"]);
     roundTrip(["CREATE FUNCTION test() BEGIN\nATOMIC-- END;\n-- END;\nEND\n;"]);
+    roundTrip([
+      "create function f() returns int language sql\nbegin atomic\n  select legend from t;\n  select 1 as ending;\nend;",
+      "\nselect 2",
+    ]);
+    roundTrip(["select 1 as atomic;", "\nselect 2"]);
+    roundTrip(["select 1 as begin, 2 as atomic;", "\nselect 3"]);
     roundTrip(["create table public.atomic_test (id int);", "\nselect 1;"]);
     roundTrip(["select is_atomic from flags;", "\nselect 1;"]);
-    roundTrip(["select col1atomic from t;", "\nselect 1;"]);
+  });
+
+  test("splits a sample as Supabase CLI 3.1.0 recorded it after `supabase db push` (39 statements)", () => {
+    const fixtures = join(import.meta.dir, "fixtures/supabase-cli");
+    const recorded = JSON.parse(readFileSync(join(fixtures, "split-sample.recorded.json"), "utf8"));
+    expect(recorded.statements).toHaveLength(39);
+    expect(splitStatements(readFileSync(join(fixtures, "split-sample.sql"), "utf8"))).toEqual(
+      recorded.statements,
+    );
   });
 
   test("the price_history migration: 8 statements, its comment's semicolon kept inside the last one", () => {

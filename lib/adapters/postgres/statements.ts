@@ -1,12 +1,13 @@
 /**
- * Splits a SQL file into statements the way the Supabase CLI does before it runs a migration and records it
- * (`supabase_migrations.schema_migrations.statements`), so that `bun run migrate` stores the very array
- * `supabase db push` would. The rules are the CLI's, quirks included, because a different split would
- * record a different history:
- * - `;` ends a statement, except inside '…' or "…" (a doubled quote stays inside), $tag$…$tag$, a `--` line
- *   comment, a nested block comment, after a backslash, inside parentheses (closed by the first `)` met,
- *   however deep) and inside a BEGIN ATOMIC body (closed by the first END outside quotes and comments);
- * - ATOMIC counts only after whitespace, so `public.atomic_test` or `is_atomic` open nothing;
+ * Splits a SQL file into statements the way the Supabase CLI (3.1.0) does before it runs a migration and records
+ * it (`supabase_migrations.schema_migrations.statements`), so that `bun run migrate` stores the very array
+ * `supabase db push` would. The rules are the CLI's, quirks included, because a different split would record a
+ * different history (tests/fixtures/supabase-cli holds what the CLI itself recorded):
+ * - `;` ends a statement, except inside '…' or "…" (a doubled quote stays inside; a backslash escapes only in an
+ *   E'…' string), $tag$…$tag$, a `--` line comment, a nested block comment, after a backslash outside quotes,
+ *   inside parentheses (closed by the first `)` met, however deep) and inside a BEGIN ATOMIC body (closed by the
+ *   first END word outside quotes and comments);
+ * - BEGIN ATOMIC and END count as words only: `atomic` alone, `legend` or `ending` open or close nothing;
  * - each piece loses its trailing semicolons, then surrounding whitespace; empty pieces are dropped, while a
  *   piece of comments only is kept (the CLI sends it too, and Postgres accepts an empty query).
  */
@@ -16,10 +17,12 @@ interface State {
   next(char: string, text: string): State | null;
 }
 
-// Go's unicode.IsSpace: JavaScript's \s without U+FEFF, plus U+0085.
+// Whitespace as the CLI's Go parser trims it (unicode.IsSpace: JavaScript's \s without U+FEFF, plus U+0085);
+// CLI 3.1.0 was checked with ASCII whitespace only.
 const SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u;
 const TAG_CHAR = /[\p{L}\p{Nd}_]/u;
-const ATOMIC = "atomic";
+const WORD_CHAR = /[\p{L}\p{Nd}_$]/u;
+const BEGIN_ATOMIC = /(?:^|[^\p{L}\p{Nd}_$])begin\s+atomic$/iu;
 
 /** Outside any literal: where `;` ends the statement. */
 const ready: State = {
@@ -28,8 +31,9 @@ const ready: State = {
       case "$":
         return tagState(text.length - 1);
       case "'":
+        return quoteState(char, isEscapePrefix(text));
       case '"':
-        return quoteState(char);
+        return quoteState(char, false);
       case "-":
         return dashState;
       case "/":
@@ -41,11 +45,13 @@ const ready: State = {
       case "(":
         return groupState(")");
     }
-    if (char === "c" || char === "C") {
-      const start = text.length - ATOMIC.length;
-      if (start > 0 && text.slice(start).toLowerCase() === ATOMIC && SPACE.test(text[start - 1] as string))
-        return groupState("end");
-    }
+    // The cheap test first: the pattern scans the whole statement so far.
+    if (
+      (char === "c" || char === "C") &&
+      text.slice(-6).toLowerCase() === "atomic" &&
+      BEGIN_ATOMIC.test(text)
+    )
+      return groupState("end");
     return ready;
   },
 };
@@ -79,11 +85,26 @@ function slashState(): State {
   return state;
 }
 
-/** Inside '…' or "…": the quote closes it unless the next character is the quote again. */
-function quoteState(quote: string): State {
+/** Whether the quote just read opens an E'…' string: an E or e right before it, itself not inside a word. */
+function isEscapePrefix(text: string): boolean {
+  const prefix = text.at(-2);
+  const before = text.at(-3);
+  return (prefix === "e" || prefix === "E") && (before === undefined || !WORD_CHAR.test(before));
+}
+
+/**
+ * Inside '…' or "…": the quote closes it unless the next character is the quote again; in an E'…' string a
+ * backslash also keeps the next character inside.
+ */
+function quoteState(quote: string, backslashEscapes: boolean): State {
   let closing = false;
+  let escaped = false;
   const state: State = {
     next(char, text) {
+      if (escaped) {
+        escaped = false;
+        return state;
+      }
       if (closing) {
         if (char === quote) {
           closing = false;
@@ -92,6 +113,7 @@ function quoteState(quote: string): State {
         return ready.next(char, text);
       }
       if (char === quote) closing = true;
+      else if (backslashEscapes && char === "\\") escaped = true;
       return state;
     },
   };
@@ -114,16 +136,26 @@ function tagState(start: number): State {
 const escapeState: State = { next: () => ready };
 
 /**
- * Inside parentheses or a BEGIN ATOMIC body: literals and comments are followed as outside, `;` ends
- * nothing, and `close` (any case) ends the group when met outside a literal.
+ * Inside parentheses or a BEGIN ATOMIC body: literals and comments are followed as outside and `;` ends nothing.
+ * `)` ends the group as soon as it is met outside a literal; END only as a whole word, so the character after
+ * it decides, and is then read outside the group.
  */
-function groupState(close: string): State {
+function groupState(close: ")" | "end"): State {
   let inner: State = ready;
+  let endWord = false;
   const state: State = {
     next(char, text) {
+      if (endWord) {
+        endWord = false;
+        if (!WORD_CHAR.test(char)) return ready.next(char, text);
+      }
       const after = inner.next(char, text);
       if (after) inner = after;
-      if (inner === ready && text.slice(-close.length).toLowerCase() === close) return ready;
+      if (inner !== ready) return state;
+      if (close === ")") return char === ")" ? ready : state;
+      const before = text.at(-4);
+      if (text.slice(-3).toLowerCase() === "end" && (before === undefined || !WORD_CHAR.test(before)))
+        endWord = true;
       return state;
     },
   };

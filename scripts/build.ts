@@ -99,7 +99,7 @@ async function assertCarriesMigrations(path: string): Promise<void> {
   for (const migration of MIGRATIONS) {
     const marker = migration.sql.split("\n").find((line) => line.trim() && !line.startsWith("--"));
     if (marker && bytes.indexOf(marker) < 0)
-      throw new BuildError(`${path} does not carry migration ${migration.name}`);
+      throw new BuildError(`${path} does not carry migration ${migration.file}`);
   }
 }
 

@@ -1,5 +1,6 @@
--- Supabase's standard API roles, for plain PostgreSQL only (a Supabase project has them already).
--- Applied by `bun run migrate` before the migrations when the roles are missing.
+-- Supabase's standard API roles, created only where missing: a Supabase project has them, plain Postgres does not.
+-- This is the CLI's custom roles file, run before the migrations by `supabase start` and `supabase db reset`,
+-- by `supabase db push --include-roles`, and by `bun run migrate`; never a migration, so never in the history.
 do $$
 begin
   if not exists (select from pg_roles where rolname = 'anon') then

@@ -91,6 +91,20 @@ describe("Supabase history with the migration's grants and row-level security", 
     await anon.ping();
   });
 
+  test("stores numerics sent as JSON numbers with every digit of the double (String(number))", async () => {
+    const digits = `d${crypto.randomUUID().slice(0, 8)}`;
+    const precise = makeTick({ asset: digits, price: 0.1 + 0.2, marketCap: 1.8200000000000002e12 });
+    expect(await service.upsert([precise])).toEqual({ inserted: 1 });
+    const sql = new SQL(database.url, { max: 1 });
+    try {
+      const [row] = await sql`select price::text as price, market_cap::text as cap from price_history
+        where asset = ${digits}`;
+      expect(row).toEqual({ price: String(precise.price), cap: String(precise.marketCap) });
+    } finally {
+      await sql.close();
+    }
+  });
+
   test("reads with readKey and writes with key when both are given", async () => {
     const store = createSupabaseHistory({ url: bridge.url, key: SERVICE_KEY, readKey: ANON_KEY });
     const seen = bridge.requests.length;

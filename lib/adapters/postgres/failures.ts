@@ -7,7 +7,7 @@ import { describeError, type Failure } from "../../errors.ts";
 /** The fix per kind of failure; `role` is the role the grant names. */
 const fixes = (role: string) => ({
   "missing-table":
-    "run `bun run migrate` with this DATABASE_URL (or paste supabase/migrations/20261126000000_price_history.sql into the Supabase SQL editor)",
+    "run `bun run migrate` with this DATABASE_URL (or `supabase db push` on the linked project)",
   password: "check the password in DATABASE_URL",
   "no-database": "check the database name at the end of DATABASE_URL",
   user: "check the user in DATABASE_URL (and sslmode)",

@@ -5,7 +5,6 @@ import { CANDLE_INTERVALS, type HistoryStore, LATEST_MAX_PAIRS } from "../../por
 import { withTimeout } from "../../retry.ts";
 import { TICK_VERSION, type Tick } from "../../tick.ts";
 import { classifyPostgresError } from "./failures.ts";
-import { MIGRATIONS, SUPABASE_ROLES_SQL } from "./migrations.ts";
 
 /**
  * A row of price_history as read back: Bun.sql gives numerics as strings and timestamps as Dates; PostgREST
@@ -221,32 +220,5 @@ export function createPostgresHistory(
   };
 }
 
-/**
- * Applies the migrations not yet applied, recording each in belly_schema_migrations; returns their names.
- * On plain Postgres it first creates Supabase's standard roles so that the same SQL runs everywhere.
- */
-export async function migratePostgres(url: string): Promise<string[]> {
-  const sql = new SQL({ url, max: 1 });
-  try {
-    await sql.unsafe(SUPABASE_ROLES_SQL);
-    await sql`create table if not exists belly_schema_migrations (
-      name text primary key, applied_at timestamptz not null default now())`;
-    const done = new Set(
-      ((await sql`select name from belly_schema_migrations`) as { name: string }[]).map((row) => row.name),
-    );
-    const applied: string[] = [];
-    for (const migration of MIGRATIONS) {
-      if (done.has(migration.name)) continue;
-      await sql.begin(async (tx) => {
-        await tx.unsafe(migration.sql);
-        await tx`insert into belly_schema_migrations (name) values (${migration.name})`;
-      });
-      applied.push(migration.name);
-    }
-    return applied;
-  } catch (cause) {
-    throw sinkError("migration", cause);
-  } finally {
-    await sql.close({ timeout: 5 });
-  }
-}
+// The migrations moved to migrate.ts; kept importable from here, where every caller found them.
+export { migratePostgres } from "./migrate.ts";

@@ -19,7 +19,7 @@ interface SupabaseAnswer {
 /** The fix per kind of failure. */
 export const SUPABASE_HINTS = {
   migration:
-    "run supabase/migrations/20261126000000_price_history.sql (bun run migrate with DATABASE_URL set to the project's connection string, or the SQL editor); if it ran just now, reload the API's schema cache: notify pgrst, 'reload schema'",
+    "apply supabase/migrations: `supabase db push` on the linked project, or `bun run migrate` with DATABASE_URL set to its connection string; if it ran just now, reload the API's schema cache: notify pgrst, 'reload schema'",
   column: "price_history lacks a column: re-run the migration",
   serviceRole: "writes need SUPABASE_SERVICE_ROLE_KEY, not the anon key",
   readGrant: "grant select on public.price_history to anon, authenticated, service_role",

@@ -3,7 +3,8 @@ import { candlesOf, RANGE_LIMIT, rangeLimit } from "../../candles.ts";
 import { excerpt, failureOptions, SinkError } from "../../errors.ts";
 import { type HistoryStore, LATEST_MAX_PAIRS, type RangeQuery } from "../../ports.ts";
 import type { Tick } from "../../tick.ts";
-import { type PriceHistoryRow, rowToTick, tickToRow } from "../postgres/history.ts";
+import { rowToTick } from "../postgres/history.ts";
+import type { Database, Tables, TablesInsert } from "./database.types.ts";
 import { classifySupabase } from "./failures.ts";
 
 const TABLE = "price_history";
@@ -40,9 +41,36 @@ interface FailedResult {
 }
 
 // Postgres renders numeric as a JSON number literal of its exact digits, and JSON.parse gives the same double
-// as Number(text), so reads (rowToTick) keep what postgres.ts keeps; writes send text (tickToRow) likewise.
-/** A price_history row as PostgREST sends it: timestamps as ISO text, which paging reuses as is. */
-type JsonRow = PriceHistoryRow & { source_updated_at: string; fetched_at: string };
+// as Number(text), so reads (rowToTick) keep what postgres.ts keeps. Writes send JSON numbers: PostgREST
+// reads a number literal into numeric from its text, which is String(number), so nothing is cut either.
+/** A price_history row as PostgREST sends it (the generated Row type): timestamps as ISO text, reused by paging. */
+type JsonRow = Pick<
+  Tables<"price_history">,
+  | "asset"
+  | "currency"
+  | "price"
+  | "market_cap"
+  | "volume_24h"
+  | "change_24h_pct"
+  | "source"
+  | "source_updated_at"
+  | "fetched_at"
+>;
+
+/** The row a tick is stored as, checked against the generated Insert type. */
+function insertRow(tick: Tick): TablesInsert<"price_history"> {
+  return {
+    asset: tick.asset,
+    currency: tick.currency,
+    price: tick.price,
+    market_cap: tick.marketCap,
+    volume_24h: tick.volume24h,
+    change_24h_pct: tick.change24hPct,
+    source: tick.source,
+    source_updated_at: tick.sourceUpdatedAt,
+    fetched_at: tick.fetchedAt,
+  };
+}
 
 type FetchLike = NonNullable<SupabaseHistoryOptions["fetch"]>;
 
@@ -60,10 +88,10 @@ function fetchWithDeadline(fetchImpl: FetchLike, timeoutMs: number): FetchLike {
   };
 }
 
-function connect(url: string, key: string, options: SupabaseHistoryOptions): SupabaseClient {
+function connect(url: string, key: string, options: SupabaseHistoryOptions): SupabaseClient<Database> {
   // Looked up per call, not captured, so that a fetch replaced after the store was made is still the one used.
   const base: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
-  return createClient(url, key, {
+  return createClient<Database>(url, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     // supabase-js only ever calls it, so the missing `preconnect` of Bun's fetch type does not matter.
     global: { fetch: fetchWithDeadline(base, options.timeoutMs ?? 15_000) as typeof fetch },
@@ -122,7 +150,7 @@ export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryS
       if (before !== undefined) request = request.lt("source_updated_at", before);
       const result = await request.order("source_updated_at", { ascending: false }).limit(want);
       if (result.error) throw failure(`select from ${TABLE}`, result, false);
-      const rows = (result.data ?? []) as unknown as JsonRow[];
+      const rows: JsonRow[] = result.data ?? [];
       ticks.push(...rows.map(rowToTick));
       const last = rows.at(-1);
       if (!last || rows.length < want) break;
@@ -150,7 +178,7 @@ export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryS
       .order("source_updated_at", { ascending: false })
       .limit(1);
     if (result.error) throw failure(`select latest from ${TABLE}`, result, false);
-    return ((result.data ?? []) as unknown as JsonRow[])[0] ?? null;
+    return result.data?.[0] ?? null;
   }
 
   return {
@@ -158,11 +186,7 @@ export function createSupabaseHistory(options: SupabaseHistoryOptions): HistoryS
       let inserted = 0;
       // Chunks commit one by one; a failure midway leaves earlier chunks stored, which a replay skips.
       for (let start = 0; start < ticks.length; start += UPSERT_CHUNK) {
-        const rows = ticks.slice(start, start + UPSERT_CHUNK).map((tick) => ({
-          ...tickToRow(tick),
-          source_updated_at: tick.sourceUpdatedAt,
-          fetched_at: tick.fetchedAt,
-        }));
+        const rows = ticks.slice(start, start + UPSERT_CHUNK).map(insertRow);
         const result = await writer
           .from(TABLE)
           .upsert(rows, { onConflict: "asset,currency,source_updated_at", ignoreDuplicates: true })

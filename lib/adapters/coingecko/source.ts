@@ -1,49 +1,27 @@
 import { ConfigError, SourceError } from "../../errors.ts";
-import type { Logger } from "../../log.ts";
 import type { FetchResult, PriceSource } from "../../ports.ts";
-import type { RequestBudget, RequestPriority } from "../../request-budget.ts";
-import { type Sleep, stopReason } from "../../retry.ts";
+import { stopReason } from "../../retry.ts";
 import { chunkIds, MAX_IDS_PER_REQUEST, MAX_URL_LENGTH } from "./chunks.ts";
-import { createCoinGeckoGet } from "./request.ts";
+import { type CoinGeckoGetOptions, createCoinGeckoGet } from "./request.ts";
 import { parseSimplePriceBody, toFetchResult } from "./response.ts";
-import { type CoinGeckoPlan, coingeckoRoot } from "./settings.ts";
+import { coingeckoRoot } from "./settings.ts";
 
-/** Everything {@link createCoinGeckoSource} needs; only `assets`, `currencies`, `plan` and `log` are required. */
-export interface CoinGeckoOptions {
+/**
+ * Everything {@link createCoinGeckoSource} needs: the shared GET's options (timeouts, retries, backoff, the
+ * budget, injectable fetch and clocks) with the root and key optional, plus the pairs and the chunking. Only
+ * `assets`, `currencies`, `plan` and `log` are required.
+ */
+export interface CoinGeckoOptions extends Omit<CoinGeckoGetOptions, "baseUrl" | "apiKey" | "baseUrlSet"> {
   /** CoinGecko ids, e.g. ["beldex"]. */
   assets: string[];
   /** Vs currencies, e.g. ["usd"]. */
   currencies: string[];
-  /** Picks the key header and the default root URL. */
-  plan: CoinGeckoPlan;
   /** Sent in the plan's key header; never sent on the public plan, required on pro. */
   apiKey?: string | null;
   /** Default per plan, see COINGECKO_BASE_URLS in settings.ts; the fake's `url` in tests and demos. */
   baseUrl?: string | null;
-  /** Per attempt. Default 10000 ms. */
-  timeoutMs?: number;
-  /** Attempts after the first. Default 3. */
-  retries?: number;
-  /** Retry-After above this fails the fetch instead of waiting. Default 300000 ms (5 min). */
-  maxRetryAfterMs?: number;
-  /** Backoff curve. Default base 1000 ms, cap 60000 ms. */
-  backoff?: { baseMs?: number; capMs?: number };
-  /** Gets one warn line per retry and a debug line per fetch. */
-  log: Logger;
-  /** Injectable for tests. Default globalThis.fetch. */
-  fetch?: (input: string, init: RequestInit) => Promise<Response>;
-  /** Clock for fetchedAt and HTTP-date Retry-After. Default () => new Date(). */
-  now?: () => Date;
-  /** Waits between attempts. Default {@link defaultSleep}. */
-  sleep?: Sleep;
-  /** Jitter source in [0, 1). Default Math.random. */
-  random?: () => number;
   /** The ticks' `source` field. Default "coingecko"; the demo mode says "demo". */
   sourceName?: string;
-  /** The process's calls per minute: every attempt, retries included, spends one. Default none (unlimited). */
-  budget?: RequestBudget;
-  /** Which queue of the budget its requests wait in. Default "live" (the poll). */
-  priority?: RequestPriority;
   /** Most ids per request. Default {@link MAX_IDS_PER_REQUEST} (250). */
   maxIdsPerRequest?: number;
   /** Longest request URL. Default {@link MAX_URL_LENGTH} (2048). */

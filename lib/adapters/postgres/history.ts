@@ -73,7 +73,7 @@ const timeText = (iso: string) => (CANONICAL_TIME.test(iso) ? iso : new Date(iso
 /**
  * The batch as one array per column, for `unnest`: one statement text whatever the batch size, so that
  * the prepared statement is reused, where a multi-row VALUES of n rows is a new statement of 9n parameters
- * for each n (each prepared and kept by Bun and by the server).
+ * for each n, each prepared and kept by the server for as long as the connection lives.
  */
 function columnsOf(ticks: Tick[]) {
   const n = ticks.length;

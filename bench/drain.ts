@@ -43,7 +43,8 @@ const CHILD_TIMEOUT_MS = 90_000;
 const POLL_MS = 20;
 /** Latency ticks are dated after every drain tick (minutes 0 to 3,999), one new minute each. */
 const FIRST_LATENCY_MINUTE = TICKS / PAIRS.length + 100;
-const CONSUMER = join(import.meta.dir, "..", "consumer.ts");
+const ROOT = join(import.meta.dir, "..");
+const CONSUMER = join(ROOT, "consumer.ts");
 const CLIENT = join(import.meta.dir, "drain-client.ts");
 const COLUMNS =
   "asset, currency, price, market_cap, volume_24h, change_24h_pct, source, source_updated_at, fetched_at";
@@ -194,7 +195,9 @@ export const drain: Benchmark = {
         KAFKA_CONSUMER_GROUP: group,
         PATH: process.env.PATH ?? "",
       };
+      // Run from the repository, whose tsconfig tells Bun how to compile the status page's JSX.
       const child = Bun.spawn([process.execPath, CONSUMER], {
+        cwd: ROOT,
         env,
         stdout: "ignore",
         stderr: "pipe",

@@ -91,7 +91,8 @@ export function parseTick(value: unknown): Tick {
 
 /**
  * Why a tick's sourceUpdatedAt is implausible, or undefined when it lies between {@link EARLIEST_SOURCE_TIME}
- * and `nowMs` plus {@link MAX_CLOCK_SKEW_MS}; `clock` names the clock `nowMs` comes from, for the reason.
+ * and `nowMs` plus {@link MAX_CLOCK_SKEW_MS}; `clock` names the clock `nowMs` comes from, for the reason. `at`
+ * is the time already parsed by a caller that has it (default: parsed here).
  * @example sourceTimeProblem({ sourceUpdatedAt: "9999-01-01T00:00:00Z" }, Date.now(), "the consumer's clock")
  * // "sourceUpdatedAt 9999-01-01T00:00:00Z is in the future (more than 120 s ahead of the consumer's clock)"
  */

@@ -98,7 +98,8 @@ async function main(mode: string, settings: DrainClientSettings): Promise<void> 
   const doneAt = await done;
   const result: DrainClientResult = { firstAt, doneAt, counted, peakRssMiB: peakRssMiB() };
   console.log(JSON.stringify(result));
-  // Leaving the group cleanly would only add seconds; the parent drops the group with the topic.
+  // Leaving the group cleanly would only add seconds: its member times out, and its offsets go with the topic,
+  // which the parent deletes.
   process.exit(0);
 }
 

@@ -16,6 +16,7 @@ import type { Benchmark, Service } from "./context.ts";
 import { drain } from "./drain.ts";
 import { historyPostgres } from "./history-postgres.ts";
 import { historySqlite } from "./history-sqlite.ts";
+import { insertStrategies } from "./insert-strategies.ts";
 import { kafkaPublish } from "./kafka-publish.ts";
 import {
   describeMachine,
@@ -30,6 +31,7 @@ import { statusPage } from "./status-page.ts";
 
 const BENCHMARKS: readonly Benchmark[] = [
   historyPostgres,
+  insertStrategies,
   historySqlite,
   cacheRedis,
   consumerBatch,

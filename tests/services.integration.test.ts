@@ -52,6 +52,15 @@ describe("Postgres history", () => {
     await expect(history.upsert([{ ...makeTick({ asset: "bad" }), price: 0 }])).rejects.toThrow(/history/);
   });
 
+  test("stores a source time written with an offset or microseconds as its millisecond, one row per identity", async () => {
+    const tick = makeTick({ asset: "offsets" }, 7); // 2026-11-26T18:07:00.000Z
+    const sameInstant = { ...tick, sourceUpdatedAt: "2026-11-26T19:07:00.000400+01:00", price: 2 };
+    expect(await history.upsert([tick, sameInstant])).toEqual({ inserted: 1 });
+    const [stored] = await history.recent("offsets", "usd", 10);
+    expect(stored?.sourceUpdatedAt).toBe(tick.sourceUpdatedAt);
+    expect(stored?.price).toBe(tick.price);
+  });
+
   test("says to run the migration when the table is missing", async () => {
     const empty = await createTestDatabase("nomigration");
     const store = createPostgresHistory(empty.url);

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { z } from "zod";
 import { toFetchResult } from "../lib/adapters/coingecko/response.ts";
 import { InvalidTickError } from "../lib/errors.ts";
 import {
@@ -12,10 +13,16 @@ import {
   tickIdentity,
   tickKey,
   tickOrReason,
+  tickSchema,
 } from "../lib/tick.ts";
 import { makeTick } from "./support/ticks.ts";
 
 describe("tick message v1", () => {
+  test("compiles whole to zod's generated check, so that no field falls back to the runtime parser", () => {
+    // parseTick uses z.compile(tickSchema), which falls back silently; strict says what it could not compile.
+    expect(() => z.compile(tickSchema, { strict: true })).not.toThrow();
+  });
+
   test("round-trips through its JSON encoding", () => {
     const tick = makeTick();
     expect(decodeTick(Buffer.from(encodeTick(tick)))).toEqual(tick);

@@ -2,7 +2,7 @@ import { describeError, InvalidTickError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { BatchContext, BusMessage, DeadLetters, HistoryStore, LatestCache } from "../ports.ts";
 import { type BackoffOptions, backoffDelay, sleep as defaultSleep, retry } from "../retry.ts";
-import { decodeTickMessage, type Tick, tickTime } from "../tick.ts";
+import { decodeTimedTickMessage, newestPerPair, type Tick, type TimedTick } from "../tick.ts";
 import { type ConsumerMetrics, type DependencyName, failureOf, markDown, markUp } from "./metrics.ts";
 
 /** What the batch processor needs: the two sinks, the dead-letter topic, a logger and counters. */
@@ -20,8 +20,11 @@ export interface ConsumeDeps {
    * dated in the future. Default Date.now.
    */
   now?: () => number;
-  /** Called with the batch's valid ticks once both sinks hold them (live updates of the status page). */
-  onWritten?: (ticks: Tick[]) => void;
+  /**
+   * Called once both sinks hold the batch, with its valid ticks and the newest of them per pair (what the cache
+   * was given): live updates of the status page.
+   */
+  onWritten?: (ticks: Tick[], newest: Tick[]) => void;
 }
 
 /** What one batch did. */
@@ -108,11 +111,12 @@ export function createBatchProcessor(deps: ConsumeDeps) {
 
   return async function processBatch(messages: BusMessage[], ctx: BatchContext): Promise<BatchOutcome> {
     const started = now();
-    const ticks: Tick[] = [];
+    // Each message is decoded once, its date parsed once: the newest per pair and the metrics reuse the time.
+    const timed: TimedTick[] = [];
     const rejected: { message: BusMessage; reason: string }[] = [];
     for (const message of messages) {
       try {
-        ticks.push(decodeTickMessage(message, started));
+        timed.push(decodeTimedTickMessage(message, started));
       } catch (error) {
         if (!(error instanceof InvalidTickError)) throw error;
         rejected.push({ message, reason: error.reason });
@@ -132,16 +136,18 @@ export function createBatchProcessor(deps: ConsumeDeps) {
         });
     }
 
+    const ticks = timed.map((item) => item.tick);
+    // The cache keeps the newest tick of each pair anyway: giving it only those is one write per pair.
+    const newest = newestPerPair(timed);
     // History first: if the process dies between the two writes, the replay fixes the cache, never the reverse.
     const { inserted } = await untilWritten("history", () => deps.history.upsert(ticks), ctx);
-    const { updated } = await untilWritten("cache", () => deps.cache.putIfNewer(ticks), ctx);
+    const { updated } = await untilWritten("cache", () => deps.cache.putIfNewer(newest), ctx);
 
     deps.metrics.written += inserted;
     deps.metrics.duplicates += ticks.length - inserted;
     deps.metrics.batches++;
     deps.metrics.lastBatchMs = now() - started;
-    for (const tick of ticks)
-      deps.metrics.lastTickAt = Math.max(deps.metrics.lastTickAt ?? 0, tickTime(tick));
+    for (const { at } of timed) deps.metrics.lastTickAt = Math.max(deps.metrics.lastTickAt ?? 0, at);
 
     const outcome = {
       valid: ticks.length,
@@ -151,7 +157,7 @@ export function createBatchProcessor(deps: ConsumeDeps) {
       cacheUpdated: updated,
     };
     deps.log.info("batch", { ...outcome, partition: messages[0]?.partition, ms: deps.metrics.lastBatchMs });
-    if (ticks.length > 0) deps.onWritten?.(ticks);
+    if (ticks.length > 0) deps.onWritten?.(ticks, newest);
     return outcome;
   };
 }

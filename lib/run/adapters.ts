@@ -5,6 +5,7 @@ import { createCoinGeckoStream } from "../adapters/coingecko/stream-source.ts";
 import { createKafka, ensureTopics } from "../adapters/kafka/client.ts";
 import { createKafkaPublisher } from "../adapters/kafka/publisher.ts";
 import type { KafkaSettings } from "../adapters/kafka/settings.ts";
+import { PARTITIONS_IN_FLIGHT } from "../adapters/kafka/subscriber.ts";
 import { createTopicTail } from "../adapters/kafka/topic-tail.ts";
 import { createMemoryCache } from "../adapters/memory/cache.ts";
 import { createPostgresHistory } from "../adapters/postgres/history.ts";
@@ -110,7 +111,8 @@ export function openHistory(
         ...(settings.readKey ? { readKey: settings.readKey } : {}),
       });
     case "postgres":
-      return createPostgresHistory(settings.url);
+      // One connection per batch in flight, and one for the status page's reads meanwhile.
+      return createPostgresHistory(settings.url, { max: PARTITIONS_IN_FLIGHT + 1 });
     case "sqlite": {
       const path = settings.path ?? (options.demo ? DEMO_SQLITE_PATH : SQLITE_PATH);
       log.info("no SUPABASE_URL or DATABASE_URL: keeping the price history in SQLite", { path });

@@ -74,8 +74,10 @@ export async function runConsumerService(deps: {
       deadLetters: bus.deadLetters,
       log,
       metrics,
-      onWritten: (ticks) => {
-        writes.publish(ticks);
+      onWritten: (ticks, newest) => {
+        // The latest view keeps the newest tick per pair: the rest of the batch would each be serialised and
+        // hashed for an answer at once replaced.
+        writes.publish(newest);
         feed.publish(ticks);
       },
     });

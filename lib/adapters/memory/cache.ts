@@ -1,7 +1,7 @@
 import type { LatestCache } from "../../ports.ts";
 import type { Tick } from "../../tick.ts";
-import { tickKey, tickTime } from "../../tick.ts";
-import { newestPerPair, sortPairs } from "../redis/latest-script.ts";
+import { newestPerPair, tickKey, tickTime } from "../../tick.ts";
+import { sortPairs } from "../redis/latest-script.ts";
 
 /**
  * Latest cache in process memory, with the same write-if-newer rule as Redis; for tests and zero-setup runs.

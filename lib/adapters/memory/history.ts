@@ -1,8 +1,7 @@
 import { candlesOf, inRange, rangeLimit } from "../../candles.ts";
 import { type HistoryStore, LATEST_MAX_PAIRS } from "../../ports.ts";
 import type { Tick } from "../../tick.ts";
-import { tickIdentity, tickTime } from "../../tick.ts";
-import { newestPerPair } from "../redis/latest-script.ts";
+import { newestPerPair, tickIdentity, tickTime } from "../../tick.ts";
 
 /**
  * History store in process memory, idempotent on the tick identity like the real ones; for unit tests.

@@ -59,6 +59,49 @@ export function tickToRow(tick: Tick) {
   };
 }
 
+/** The form Date#toISOString gives, which Postgres stores as the same millisecond. */
+const CANONICAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * A tick time as the text Postgres reads: kept as it is when already in toISOString's form (what the producer
+ * sends), else cut to the millisecond like `new Date()` does, so that a time written with another offset or
+ * with microseconds is the same row as everywhere else (see tickIdentity).
+ */
+const timeText = (iso: string) => (CANONICAL_TIME.test(iso) ? iso : new Date(iso).toISOString());
+
+/**
+ * The batch as one array per column, for `unnest`: one statement text whatever the batch size, so that
+ * the prepared statement is reused, where a multi-row VALUES of n rows is a new statement of 9n parameters
+ * for each n, each prepared and kept by the server for as long as the connection lives.
+ */
+function columnsOf(ticks: Tick[]) {
+  const n = ticks.length;
+  const columns = {
+    asset: new Array<string>(n),
+    currency: new Array<string>(n),
+    price: new Array<string | null>(n),
+    marketCap: new Array<string | null>(n),
+    volume24h: new Array<string | null>(n),
+    change24hPct: new Array<string | null>(n),
+    source: new Array<string>(n),
+    sourceUpdatedAt: new Array<string>(n),
+    fetchedAt: new Array<string>(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const tick = ticks[i] as Tick;
+    columns.asset[i] = tick.asset;
+    columns.currency[i] = tick.currency;
+    columns.price[i] = text(tick.price);
+    columns.marketCap[i] = text(tick.marketCap);
+    columns.volume24h[i] = text(tick.volume24h);
+    columns.change24hPct[i] = text(tick.change24hPct);
+    columns.source[i] = tick.source;
+    columns.sourceUpdatedAt[i] = timeText(tick.sourceUpdatedAt);
+    columns.fetchedAt[i] = timeText(tick.fetchedAt);
+  }
+  return columns;
+}
+
 function sinkError(what: string, cause: unknown): SinkError {
   return new SinkError("history", `${what} failed`, {
     cause,
@@ -70,7 +113,8 @@ function sinkError(what: string, cause: unknown): SinkError {
 const QUERY_TIMEOUT_MS = 10_000;
 
 /**
- * History store on Postgres through Bun.sql: one multi-row INSERT ... ON CONFLICT DO NOTHING per batch, each
+ * History store on Postgres through Bun.sql: one INSERT ... SELECT FROM unnest(column arrays) ON CONFLICT DO
+ * NOTHING per batch (pool of `max` connections, default 4), each
  * call bounded by a 10 s deadline after which the connection pool is replaced.
  * @example const history = createPostgresHistory("postgres://belly:belly@127.0.0.1:15432/belly");
  */
@@ -86,12 +130,19 @@ export function createPostgresHistory(
     async upsert(ticks) {
       if (ticks.length === 0) return { inserted: 0 };
       try {
-        const rows = ticks.map(tickToRow);
+        const c = columnsOf(ticks);
+        const array = (values: (string | null)[]) => sql.array(values, "TEXT");
+        // Numerics and times travel as text and are cast by the server (see `text` for why not float8).
         const result = await sql`
-          insert into price_history ${sql(rows)}
-          on conflict (asset, currency, source_updated_at) do nothing
-          returning 1`;
-        return { inserted: result.length };
+          insert into price_history
+            (asset, currency, price, market_cap, volume_24h, change_24h_pct, source, source_updated_at, fetched_at)
+          select * from unnest(
+            ${array(c.asset)}, ${array(c.currency)}, ${array(c.price)}::numeric[],
+            ${array(c.marketCap)}::numeric[], ${array(c.volume24h)}::numeric[], ${array(c.change24hPct)}::numeric[],
+            ${array(c.source)}, ${array(c.sourceUpdatedAt)}::timestamptz[], ${array(c.fetchedAt)}::timestamptz[])
+          on conflict (asset, currency, source_updated_at) do nothing`;
+        // The command tag's row count: the rows inserted, without sending a row back for each.
+        return { inserted: result.count };
       } catch (cause) {
         throw sinkError("insert into price_history", cause);
       }

@@ -1,7 +1,7 @@
 import type { SinkError } from "../../errors.ts";
 import type { LatestCache } from "../../ports.ts";
-import { parseTick } from "../../tick.ts";
-import { latestKey, newestPerPair, PAIRS_KEY, scriptArguments, sortPairs } from "./latest-script.ts";
+import { newestPerPair, parseTick } from "../../tick.ts";
+import { latestKey, PAIRS_KEY, scriptArguments, sortPairs } from "./latest-script.ts";
 
 /** The few Redis commands a latest cache needs; each transport (Bun's client, Upstash REST) supplies them. */
 export interface LatestCommands {

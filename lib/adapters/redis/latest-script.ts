@@ -34,17 +34,6 @@ end
 return updated
 `;
 
-/** Keeps the newest tick of each pair: the cache needs one write per pair per batch. */
-export function newestPerPair(ticks: Tick[]): Tick[] {
-  const newest = new Map<string, Tick>();
-  for (const tick of ticks) {
-    const key = tickKey(tick);
-    const held = newest.get(key);
-    if (!held || tickTime(tick) > tickTime(held)) newest.set(key, tick);
-  }
-  return [...newest.values()];
-}
-
 /** The KEYS and ARGV of {@link PUT_IF_NEWER_SCRIPT} for these ticks (already one per pair). */
 export function scriptArguments(ticks: Tick[]): { keys: string[]; args: string[] } {
   const keys = [PAIRS_KEY];

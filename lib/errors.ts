@@ -92,13 +92,28 @@ export class SourceError extends BellyError {
 /** A message on the bus is not a valid tick; `reason` goes into the DLQ header. */
 export class InvalidTickError extends BellyError {
   override name = "InvalidTickError";
+  /** Which rule it broke, a label with few values for /metrics (the reason itself is free text). */
+  readonly kind: InvalidTickKind;
   constructor(
     readonly reason: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; kind?: InvalidTickKind },
   ) {
     super(`invalid tick: ${reason}`, options);
+    this.kind = options?.kind ?? "invalid";
   }
 }
+
+/** Why a message is not a tick this consumer stores, as `belly_dlq_total{reason}` counts it. */
+export const INVALID_TICK_KINDS = [
+  "empty",
+  "not-json",
+  "invalid",
+  "unknown-schema",
+  "implausible-time",
+  "key-mismatch",
+] as const;
+/** One of {@link INVALID_TICK_KINDS}; "invalid" is a body that fails the v1 schema. */
+export type InvalidTickKind = (typeof INVALID_TICK_KINDS)[number];
 
 /** The message bus (Kafka) failed: unreachable broker, bad credentials, missing ACL. */
 export class BusError extends BellyError {

@@ -145,13 +145,13 @@ export function encodeTick(tick: Tick): string {
 /** Decodes and validates a message value; throws {@link InvalidTickError} for bad JSON or a bad tick. */
 export function decodeTick(value: Buffer | string | null | undefined): Tick {
   if (value === null || value === undefined || value.length === 0)
-    throw new InvalidTickError("empty message");
+    throw new InvalidTickError("empty message", { kind: "empty" });
   const text = typeof value === "string" ? value : value.toString("utf8");
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new InvalidTickError(`not JSON: ${excerpt(text, 80)}`, { cause });
+    throw new InvalidTickError(`not JSON: ${excerpt(text, 80)}`, { cause, kind: "not-json" });
   }
   return parseTick(json);
 }
@@ -194,14 +194,16 @@ export function decodeTimedTickMessage(message: TickMessage, nowMs: number): Tim
   if (schema !== undefined && !KNOWN_TICK_SCHEMAS.includes(schema))
     throw new InvalidTickError(
       `schema header ${excerpt(schema, 80)} is not one this consumer reads (${KNOWN_TICK_SCHEMAS.join(", ")})`,
+      { kind: "unknown-schema" },
     );
   const tick = decodeTick(message.value);
   const at = tickTime(tick);
   const timeProblem = sourceTimeProblem(tick, nowMs, "the consumer's clock", at);
-  if (timeProblem) throw new InvalidTickError(timeProblem);
+  if (timeProblem) throw new InvalidTickError(timeProblem, { kind: "implausible-time" });
   if (message.key !== null && message.key !== tickKey(tick))
     throw new InvalidTickError(
       `key ${excerpt(message.key, 80)} does not match the tick's pair ${tickKey(tick)}`,
+      { kind: "key-mismatch" },
     );
   return { tick, at };
 }

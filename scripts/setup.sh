@@ -22,8 +22,10 @@ if ! have java || [ "$(java_major)" -lt 17 ]; then
 fi
 have keytool || missing+=(openjdk-17-jre-headless)
 have mvn || missing+=(maven)
-# The systemd units' test verifies them with systemd-analyze (deploy/systemd/).
+# The systemd units' test verifies them with systemd-analyze (deploy/systemd/), and the /metrics test lints
+# both processes' output with promtool (Debian's prometheus package; its server is not started).
 have systemd-analyze || missing+=(systemd)
+have promtool || missing+=(prometheus)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "setup: all stack prerequisites present"
@@ -32,7 +34,7 @@ fi
 
 bash "$(dirname "$0")/apt-install.sh" setup "${missing[@]}"
 
-for cmd in redis-server openssl java keytool mvn systemd-analyze; do
+for cmd in redis-server openssl java keytool mvn systemd-analyze promtool; do
   have "$cmd" || { echo "setup: $cmd still missing after install" >&2; exit 1; }
 done
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "setup: initdb still missing" >&2; exit 1; }

@@ -68,6 +68,26 @@ function setup(
   return { history, cache, deadLetters, metrics, sleeps, process, ctx };
 }
 
+describe("consumer batch metrics for Prometheus", () => {
+  test("counts dead letters by the rule they broke, sink errors by sink, and times batches and writes", async () => {
+    const { process, ctx, metrics } = setup({ cache: failing(createMemoryCache(), "putIfNewer", 2) });
+    const messages = [
+      ...asMessages([makeTick({}, 1)]),
+      { ...asMessages([makeTick({}, 2)])[0], value: Buffer.from("{oops") } as BusMessage,
+      { ...asMessages([makeTick({}, 3)])[0], key: "bitcoin:usd" } as BusMessage,
+    ];
+    await process(messages, ctx);
+    expect(metrics.deadLetteredBy).toMatchObject({ "not-json": 1, "key-mismatch": 1, invalid: 0 });
+    expect(metrics.sinkErrorsBy).toEqual({ history: 0, cache: 2, dlq: 0 });
+    const counts = (samples: ReturnType<typeof metrics.batchSeconds.samples>, sink?: string) =>
+      samples.find((s) => s.suffix === "_count" && (sink === undefined || s.labels?.sink === sink))?.value;
+    expect(counts(metrics.batchSeconds.samples())).toBe(1);
+    // One successful write each: the cache's two failed attempts are errors, not writes.
+    for (const sink of ["dlq", "history", "cache"])
+      expect(counts(metrics.sinkWriteSeconds.samples(), sink)).toBe(1);
+  });
+});
+
 describe("consumer batch", () => {
   test("stores every valid tick in the history and the newest per pair in the cache", async () => {
     const { history, cache, process, ctx, metrics } = setup();

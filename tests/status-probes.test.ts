@@ -172,15 +172,22 @@ describe("GET /readyz", () => {
 
 describe("GET /metrics", () => {
   test("exposes the consumer's counters in the Prometheus text format", async () => {
+    const base = createConsumerMetrics();
+    base.batchSeconds.observe(0.25);
+    base.batchSeconds.observe(0.004);
+    base.sinkWriteSeconds.observe(0.003, { sink: "history" });
     const { app } = await setup({
       at: LAST_TICK + 12_500,
       lag: 7,
       metrics: {
+        ...base,
         consumed: 120,
         written: 100,
         duplicates: 15,
         deadLettered: 5,
+        deadLetteredBy: { ...base.deadLetteredBy, "not-json": 3, "implausible-time": 2 },
         sinkErrors: 2,
+        sinkErrorsBy: { history: 2, cache: 0, dlq: 0 },
         batches: 12,
         lastBatchMs: 250,
       },
@@ -196,14 +203,46 @@ describe("GET /metrics", () => {
         .map((line) => line.split(" ") as [string, string]),
     );
     expect(text).toContain("\nprocess_resident_memory_bytes ");
+    const bucket = (le: string, n: number) => ({
+      [`belly_batch_duration_seconds_bucket{le="${le}"}`]: String(n),
+    });
     expect(samples).toEqual({
       belly_ticks_consumed_total: "120",
       belly_ticks_written_total: "100",
       belly_ticks_duplicate_total: "15",
-      belly_dlq_total: "5",
-      belly_sink_errors_total: "2",
+      'belly_dlq_total{reason="empty"}': "0",
+      'belly_dlq_total{reason="not-json"}': "3",
+      'belly_dlq_total{reason="invalid"}': "0",
+      'belly_dlq_total{reason="unknown-schema"}': "0",
+      'belly_dlq_total{reason="implausible-time"}': "2",
+      'belly_dlq_total{reason="key-mismatch"}': "0",
+      'belly_sink_errors_total{sink="history"}': "2",
+      'belly_sink_errors_total{sink="cache"}': "0",
+      'belly_sink_errors_total{sink="dlq"}': "0",
+      ...bucket("0.001", 0),
+      ...bucket("0.0025", 0),
+      ...bucket("0.005", 1),
+      ...bucket("0.01", 1),
+      ...bucket("0.025", 1),
+      ...bucket("0.05", 1),
+      ...bucket("0.1", 1),
+      ...bucket("0.25", 2),
+      ...bucket("0.5", 2),
+      ...bucket("1", 2),
+      ...bucket("2.5", 2),
+      ...bucket("5", 2),
+      ...bucket("10", 2),
+      ...bucket("30", 2),
+      ...bucket("+Inf", 2),
+      belly_batch_duration_seconds_sum: "0.254",
+      belly_batch_duration_seconds_count: "2",
+      ...Object.fromEntries(
+        text
+          .split("\n")
+          .filter((line) => line.startsWith("belly_sink_write_duration_seconds"))
+          .map((line) => line.split(" ")),
+      ),
       belly_batches_total: "12",
-      belly_batch_duration_seconds: "0.25",
       belly_last_tick_age_seconds: "12.5",
       belly_consumer_lag: "7",
       belly_sink_down: "0",
@@ -224,20 +263,25 @@ describe("GET /metrics", () => {
     for (const [index, line] of lines.entries()) {
       if (line.startsWith("# HELP ")) {
         const name = line.split(" ")[2];
-        expect(lines[index + 1]).toMatch(new RegExp(`^# TYPE ${name} (counter|gauge)$`));
+        expect(lines[index + 1]).toMatch(new RegExp(`^# TYPE ${name} (counter|gauge|histogram)$`));
       } else if (!line.startsWith("# TYPE ")) {
         // Prometheus sample syntax: name, optional labels, space, Go float.
         expect(line).toMatch(
-          /^(belly|process)_[a-z_]+(\{[a-z_]+="[a-z]+"(,[a-z_]+="[a-z]+")*\})? (-?\d+(\.\d+)?(e[+-]?\d+)?|NaN|[+-]Inf)$/,
+          /^(belly|process)_[a-z_]+(\{[a-z_]+="[a-z+.0-9-]+"(,[a-z_]+="[a-z+.0-9-]+")*\})? (-?\d+(\.\d+)?(e[+-]?\d+)?|NaN|[+-]Inf)$/,
         );
-        const name = line.split(" ")[0]?.replace(/\{.*\}$/, "");
+        const name = line
+          .split(" ")[0]
+          ?.replace(/\{.*\}$/, "")
+          .replace(/_(bucket|sum|count)$/, "");
         expect(text).toContain(`# TYPE ${name} `);
       }
     }
     for (const name of ["belly_ticks_consumed_total", "belly_dlq_total", "belly_sink_errors_total"])
       expect(text).toContain(`# TYPE ${name} counter`);
-    for (const name of ["belly_batch_duration_seconds", "belly_last_tick_age_seconds", "belly_consumer_lag"])
+    for (const name of ["belly_last_tick_age_seconds", "belly_consumer_lag"])
       expect(text).toContain(`# TYPE ${name} gauge`);
+    for (const name of ["belly_batch_duration_seconds", "belly_sink_write_duration_seconds"])
+      expect(text).toContain(`# TYPE ${name} histogram`);
   });
 
   test("has a belly_dependency_up gauge per dependency: 0 while it is down, 1 while it is up", async () => {
@@ -263,6 +307,7 @@ describe("GET /metrics", () => {
     const text = await (await app.request("/metrics")).text();
     expect(text).toContain("# TYPE belly_consumer_lag gauge");
     expect(text).not.toMatch(/^belly_consumer_lag /m);
-    expect(text).not.toMatch(/^belly_batch_duration_seconds /m);
+    expect(text).toContain("# TYPE belly_batch_duration_seconds histogram");
+    expect(text).not.toMatch(/^belly_batch_duration_seconds_/m);
   });
 });

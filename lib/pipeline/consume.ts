@@ -1,9 +1,9 @@
-import { describeError, InvalidTickError } from "../errors.ts";
+import { describeError, InvalidTickError, type InvalidTickKind } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { BatchContext, BusMessage, DeadLetters, HistoryStore, LatestCache } from "../ports.ts";
 import { type BackoffOptions, backoffDelay, sleep as defaultSleep, retry } from "../retry.ts";
 import { decodeTimedTickMessage, newestPerPair, type Tick, type TimedTick } from "../tick.ts";
-import { type ConsumerMetrics, type DependencyName, failureOf, markDown, markUp } from "./metrics.ts";
+import { type ConsumerMetrics, failureOf, markDown, markUp, type SinkName } from "./metrics.ts";
 
 /** What the batch processor needs: the two sinks, the dead-letter topic, a logger and counters. */
 export interface ConsumeDeps {
@@ -59,11 +59,7 @@ export function createBatchProcessor(deps: ConsumeDeps) {
   // A sink outage of any length is waited out: the batch stays uncommitted until both sinks hold it.
   // Each retry is logged at debug; a warn is written only when the dependency goes down or comes back, so
   // that an outage of an hour is two warn lines, not hundreds.
-  async function untilWritten<T>(
-    what: DependencyName,
-    write: () => Promise<T>,
-    ctx: BatchContext,
-  ): Promise<T> {
+  async function untilWritten<T>(what: SinkName, write: () => Promise<T>, ctx: BatchContext): Promise<T> {
     let attempts = 0;
     // Waits in slices with a heartbeat after each, so that a long backoff never outlives the group session.
     // A failed heartbeat (the group dropped this member) ends the batch uncommitted rather than being retried:
@@ -78,7 +74,10 @@ export function createBatchProcessor(deps: ConsumeDeps) {
     const result = await retry(
       async (attempt) => {
         attempts = attempt;
-        return write();
+        const began = performance.now();
+        const written = await write();
+        deps.metrics.sinkWriteSeconds.observe((performance.now() - began) / 1000, { sink: what });
+        return written;
       },
       {
         retries: Number.POSITIVE_INFINITY,
@@ -87,6 +86,7 @@ export function createBatchProcessor(deps: ConsumeDeps) {
         signal: ctx.signal,
         onRetry: ({ error, attempt, delayMs }) => {
           deps.metrics.sinkErrors++;
+          deps.metrics.sinkErrorsBy[what]++;
           const failure = failureOf(error, deps.log.redact);
           deps.log.debug("sink write failed, retrying", {
             sink: what,
@@ -113,13 +113,13 @@ export function createBatchProcessor(deps: ConsumeDeps) {
     const started = now();
     // Each message is decoded once, its date parsed once: the newest per pair and the metrics reuse the time.
     const timed: TimedTick[] = [];
-    const rejected: { message: BusMessage; reason: string }[] = [];
+    const rejected: { message: BusMessage; reason: string; kind: InvalidTickKind }[] = [];
     for (const message of messages) {
       try {
         timed.push(decodeTimedTickMessage(message, started));
       } catch (error) {
         if (!(error instanceof InvalidTickError)) throw error;
-        rejected.push({ message, reason: error.reason });
+        rejected.push({ message, reason: error.reason, kind: error.kind });
       }
     }
     deps.metrics.consumed += messages.length;
@@ -127,6 +127,7 @@ export function createBatchProcessor(deps: ConsumeDeps) {
     if (rejected.length > 0) {
       await untilWritten("dlq", () => deps.deadLetters.send(rejected), ctx);
       deps.metrics.deadLettered += rejected.length;
+      for (const { kind } of rejected) deps.metrics.deadLetteredBy[kind]++;
       for (const { message, reason } of rejected)
         deps.log.warn("message sent to DLQ", {
           partition: message.partition,
@@ -147,6 +148,7 @@ export function createBatchProcessor(deps: ConsumeDeps) {
     deps.metrics.duplicates += ticks.length - inserted;
     deps.metrics.batches++;
     deps.metrics.lastBatchMs = now() - started;
+    deps.metrics.batchSeconds.observe(deps.metrics.lastBatchMs / 1000);
     for (const { at } of timed) deps.metrics.lastTickAt = Math.max(deps.metrics.lastTickAt ?? 0, at);
 
     const outcome = {

@@ -1,9 +1,12 @@
-import { BellyError, describeError } from "../errors.ts";
+import { BellyError, describeError, INVALID_TICK_KINDS, type InvalidTickKind } from "../errors.ts";
+import { createHistogram, type Histogram } from "../prometheus-text.ts";
 
 /** What the consumer writes to, then what it reads from, by the name its logs, the status page and /metrics use. */
 export const DEPENDENCIES = ["history", "cache", "dlq", "kafka"] as const;
 /** The dependencies the consumer writes to; Kafka, which it reads from, is not a sink. */
-const SINKS: readonly DependencyName[] = ["history", "cache", "dlq"];
+export const SINKS = ["history", "cache", "dlq"] as const;
+/** One of {@link SINKS}. */
+export type SinkName = (typeof SINKS)[number];
 /** One of {@link DEPENDENCIES}. */
 export type DependencyName = (typeof DEPENDENCIES)[number];
 
@@ -29,8 +32,16 @@ export interface ConsumerMetrics {
   duplicates: number;
   /** Messages sent to the dead-letter topic. */
   deadLettered: number;
+  /** The same, by the rule each broke. */
+  deadLetteredBy: Record<InvalidTickKind, number>;
   /** Failed sink attempts (each retry counts). */
   sinkErrors: number;
+  /** The same, by sink. */
+  sinkErrorsBy: Record<SinkName, number>;
+  /** Seconds of each batch, from read to sinks written. */
+  batchSeconds: Histogram;
+  /** Seconds of each successful sink write, labelled by sink (the attempt that succeeded). */
+  sinkWriteSeconds: Histogram;
   /** Batches fully processed and committed. */
   batches: number;
   /** Milliseconds the last batch took, from read to sinks written. */
@@ -52,7 +63,14 @@ export function createConsumerMetrics(): ConsumerMetrics {
     written: 0,
     duplicates: 0,
     deadLettered: 0,
+    deadLetteredBy: Object.fromEntries(INVALID_TICK_KINDS.map((kind) => [kind, 0])) as Record<
+      InvalidTickKind,
+      number
+    >,
     sinkErrors: 0,
+    sinkErrorsBy: { history: 0, cache: 0, dlq: 0 },
+    batchSeconds: createHistogram(),
+    sinkWriteSeconds: createHistogram(),
     batches: 0,
     lastBatchMs: 0,
     lastTickAt: null,

@@ -1,5 +1,5 @@
 // GET /metrics: the consumer's counters in the Prometheus text exposition format (version 0.0.4).
-import { DEPENDENCIES } from "../pipeline/metrics.ts";
+import { DEPENDENCIES, SINKS } from "../pipeline/metrics.ts";
 import { processMetrics } from "../process-metrics.ts";
 import { formatExposition, type MetricFamily } from "../prometheus-text.ts";
 import type { StatusSnapshot } from "./snapshot.ts";
@@ -52,28 +52,10 @@ export function prometheusText({ health, freshness }: StatusSnapshot, gaps: Pair
       value: metrics.duplicates,
     },
     {
-      name: "belly_dlq_total",
-      type: "counter",
-      help: "Messages sent to the dead-letter topic.",
-      value: metrics.deadLettered,
-    },
-    {
-      name: "belly_sink_errors_total",
-      type: "counter",
-      help: "Failed sink attempts, each retry counted.",
-      value: metrics.sinkErrors,
-    },
-    {
       name: "belly_batches_total",
       type: "counter",
       help: "Batches fully processed and committed.",
       value: metrics.batches,
-    },
-    {
-      name: "belly_batch_duration_seconds",
-      type: "gauge",
-      help: "Duration of the last batch, from read to sinks written.",
-      value: metrics.batches > 0 ? metrics.lastBatchMs / 1000 : null,
     },
     {
       name: "belly_last_tick_age_seconds",
@@ -98,6 +80,36 @@ export function prometheusText({ health, freshness }: StatusSnapshot, gaps: Pair
     ...family,
     samples: value === null ? [] : [{ value }],
   }));
+  // Every label value known in advance is written from the start, 0 included, so that rate() sees the first one.
+  families.push(
+    {
+      name: "belly_dlq_total",
+      type: "counter",
+      help: "Messages sent to the dead-letter topic, by the rule they broke.",
+      samples: Object.entries(metrics.deadLetteredBy).map(([reason, value]) => ({
+        labels: { reason },
+        value,
+      })),
+    },
+    {
+      name: "belly_sink_errors_total",
+      type: "counter",
+      help: "Failed sink attempts, each retry counted, by sink.",
+      samples: SINKS.map((sink) => ({ labels: { sink }, value: metrics.sinkErrorsBy[sink] })),
+    },
+    {
+      name: "belly_batch_duration_seconds",
+      type: "histogram",
+      help: "Duration of each batch, from read to sinks written.",
+      samples: metrics.batchSeconds.samples(),
+    },
+    {
+      name: "belly_sink_write_duration_seconds",
+      type: "histogram",
+      help: "Duration of each successful sink write, by sink.",
+      samples: metrics.sinkWriteSeconds.samples(),
+    },
+  );
   // One labelled series per dependency under a single HELP and TYPE, as Prometheus wants a family together.
   families.push({
     name: "belly_dependency_up",

@@ -246,7 +246,7 @@ export function pipelineSuite(
       expect((await fetch(`${base}readyz`)).status).toBe(200);
       const metrics = await (await fetch(`${base}metrics`)).text();
       expect(metrics).toMatch(/belly_ticks_consumed_total \d+/);
-      expect(metrics).toMatch(/belly_dlq_total 0/);
+      expect(metrics).toMatch(/^belly_dlq_total\{reason="not-json"\} 0$/m);
       const page = await (await fetch(base)).text();
       expect(page).toContain("Beldex");
     });

@@ -2,7 +2,8 @@
 export interface ParsedFamily {
   help: string;
   type: string;
-  samples: { labels: Record<string, string>; value: number }[];
+  /** A histogram's samples carry which of its series they are: `_bucket`, `_sum` or `_count`. */
+  samples: { labels: Record<string, string>; value: number; series?: string }[];
 }
 
 const NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
@@ -64,11 +65,20 @@ export function parsePrometheus(text: string): Map<string, ParsedFamily> {
     }
     const sample = SAMPLE_LINE.exec(line);
     if (!sample) throw new Error(`not a HELP, TYPE or sample line: ${JSON.stringify(line)}`);
-    const family = families.get(sample[1] as string);
+    const name = sample[1] as string;
+    // A histogram's series are named after its family with _bucket, _sum or _count (a bucket carries `le`).
+    const base = /_(bucket|sum|count)$/.test(name) ? name.replace(/_(bucket|sum|count)$/, "") : null;
+    const histogram =
+      base !== null && families.get(base)?.type === "histogram" ? families.get(base) : undefined;
+    const family = histogram ?? families.get(name);
     if (!family?.typed) throw new Error(`sample before its HELP and TYPE: ${line}`);
+    const labels = parseLabels(sample[2] ?? "", line);
+    if (histogram && name.endsWith("_bucket") && labels.le === undefined)
+      throw new Error(`histogram bucket without le: ${line}`);
     family.samples.push({
-      labels: parseLabels(sample[2] ?? "", line),
+      labels,
       value: parseValue(sample[3] as string, line),
+      ...(histogram ? { series: name.slice((base as string).length) } : {}),
     });
   }
   return new Map([...families].map(([name, { typed: _typed, ...family }]) => [name, family]));

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { HOST, KAFKA_USERS, PORTS } from "./config.ts";
+import { HOST, KAFKA, KAFKA_USERS, type KafkaRelease, PORTS } from "./config.ts";
 import { ensureKafkaJars } from "./kafka-jars.ts";
 import { isAlive, isOurProcess, readPid, run, spawnDetached, stopProcess, tailFile } from "./process.ts";
 import type { Service, ServiceStatus, UpOutcome } from "./service.ts";
@@ -16,16 +16,19 @@ const STOP_GRACE_MS = 30_000;
 const HEAP = ["-Xms256m", "-Xmx512m"];
 const SCRAM_MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
 
-/** Paths of the broker's files under the state dir. */
-export function layout(stateDir: string) {
+/** Paths of the broker's files under the state dir, for Kafka `release` (default: the stack's). */
+export function layout(stateDir: string, release: KafkaRelease = KAFKA) {
   const root = join(stateDir, "kafka");
   return {
     root,
+    release,
     data: join(root, "data"),
+    /** The version that formatted `data`: a broker refuses, or would wrongly upgrade, another release's data. */
+    dataVersion: join(root, "data-version"),
     tls: join(root, "tls"),
     logs: join(root, "logs"),
     serverProperties: join(root, "server.properties"),
-    log4jProperties: join(root, "log4j.properties"),
+    logConfig: join(root, release.log4j === 2 ? "log4j2.properties" : "log4j.properties"),
     pidFile: join(root, "kafka.pid"),
     stdout: join(root, "logs", "kafka.out"),
     serverLog: join(root, "logs", "server.log"),
@@ -84,23 +87,50 @@ function serverProperties(paths: Layout, tls: TlsFiles): string {
     .join("\n")}\n`;
 }
 
-/** The broker's log4j config: INFO to a rolling file, the per-request chatter at WARN. */
-export function log4jProperties(paths: Layout): string {
-  return `${[
-    "log4j.rootLogger=INFO, file",
-    "log4j.appender.file=org.apache.log4j.RollingFileAppender",
-    `log4j.appender.file.File=${paths.serverLog}`,
-    "log4j.appender.file.MaxFileSize=20MB",
-    "log4j.appender.file.MaxBackupIndex=2",
-    "log4j.appender.file.layout=org.apache.log4j.PatternLayout",
-    "log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n",
-    // Per-request and per-record chatter drowns the lines that explain a failed start.
-    "log4j.logger.kafka.request.logger=WARN",
-    "log4j.logger.org.apache.kafka.controller=INFO",
-    "log4j.logger.kafka.log.LogCleaner=WARN",
-    "log4j.logger.state.change.logger=WARN",
-    "log4j.logger.kafka.authorizer.logger=WARN",
-  ].join("\n")}\n`;
+/** The per-request chatter loggers, held at WARN: they drown the lines that explain a failed start. */
+const QUIET_LOGGERS = [
+  "kafka.request.logger",
+  "kafka.log.LogCleaner",
+  "state.change.logger",
+  "kafka.authorizer.logger",
+];
+
+/**
+ * The broker's logging config: INFO to a rolling file (20 MB, two old files), the chatter at WARN. Kafka 4
+ * logs through log4j 2, which ignores a log4j 1 file, so each generation gets its own format.
+ */
+export function logConfig(paths: Layout): string {
+  const lines =
+    paths.release.log4j === 2
+      ? [
+          // log4j 2's own warnings (a bad config) go to the broker's stdout, i.e. kafka.out.
+          "status = warn",
+          "appender.file.type = RollingFile",
+          "appender.file.name = file",
+          `appender.file.fileName = ${paths.serverLog}`,
+          `appender.file.filePattern = ${paths.serverLog}.%i`,
+          "appender.file.layout.type = PatternLayout",
+          "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+          "appender.file.policies.type = Policies",
+          "appender.file.policies.size.type = SizeBasedTriggeringPolicy",
+          "appender.file.policies.size.size = 20MB",
+          "appender.file.strategy.type = DefaultRolloverStrategy",
+          "appender.file.strategy.max = 2",
+          "rootLogger.level = INFO",
+          "rootLogger.appenderRef.file.ref = file",
+          ...QUIET_LOGGERS.flatMap((name, i) => [`logger.q${i}.name = ${name}`, `logger.q${i}.level = WARN`]),
+        ]
+      : [
+          "log4j.rootLogger=INFO, file",
+          "log4j.appender.file=org.apache.log4j.RollingFileAppender",
+          `log4j.appender.file.File=${paths.serverLog}`,
+          "log4j.appender.file.MaxFileSize=20MB",
+          "log4j.appender.file.MaxBackupIndex=2",
+          "log4j.appender.file.layout=org.apache.log4j.PatternLayout",
+          "log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n",
+          ...QUIET_LOGGERS.map((name) => `log4j.logger.${name}=WARN`),
+        ];
+  return `${lines.join("\n")}\n`;
 }
 
 /**
@@ -120,7 +150,9 @@ export function java(libs: string, paths: Layout, mainClass: string, args: strin
     "-XX:+UseG1GC",
     "-XX:MaxGCPauseMillis=20",
     "-Djava.awt.headless=true",
-    `-Dlog4j.configuration=file:${paths.log4jProperties}`,
+    paths.release.log4j === 2
+      ? `-Dlog4j2.configurationFile=${paths.logConfig}`
+      : `-Dlog4j.configuration=file:${paths.logConfig}`,
     `-Dkafka.logs.dir=${paths.logs}`,
     "-cp",
     // Java expands the wildcard itself; no shell involved.
@@ -128,6 +160,28 @@ export function java(libs: string, paths: Layout, mainClass: string, args: strin
     mainClass,
     ...args,
   ];
+}
+
+/**
+ * The Kafka version a running broker was started with, read from the jar cache folder on its command line
+ * (`…/kafka-<version>/libs/*`); undefined when the process is gone or was not started from such a folder.
+ */
+export function runningVersion(pid: number): string | undefined {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return /\/kafka-([^/\0]+)\/libs\/\*/.exec(cmdline)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The version whose storage tool formatted `paths.data`, or undefined when it is not formatted. Data formatted
+ * before the stack recorded this came from 3.9.1, the only release it ran then.
+ */
+export function formattedVersion(paths: Layout): string | undefined {
+  if (!existsSync(join(paths.data, "meta.properties"))) return undefined;
+  return existsSync(paths.dataVersion) ? readFileSync(paths.dataVersion, "utf8").trim() : "3.9.1";
 }
 
 /** Formats the storage once, with the SCRAM users, since KRaft only accepts bootstrap credentials at format time. */
@@ -148,6 +202,7 @@ async function formatStorage(libs: string, paths: Layout): Promise<void> {
       ...scram,
     ]),
   );
+  writeFileSync(paths.dataVersion, `${paths.release.version}\n`);
 }
 
 /**
@@ -205,7 +260,7 @@ export function kafkaService(stateDir: string): Service {
     }
     progress(
       "kafka",
-      `ready in ${elapsed(start)} (PLAINTEXT ${HOST}:${PORTS.kafkaPlaintext}, SASL_SSL ${HOST}:${PORTS.kafkaSaslSsl})`,
+      `ready in ${elapsed(start)} (Kafka ${paths.release.version}, PLAINTEXT ${HOST}:${PORTS.kafkaPlaintext}, SASL_SSL ${HOST}:${PORTS.kafkaSaslSsl})`,
     );
   };
 
@@ -213,6 +268,15 @@ export function kafkaService(stateDir: string): Service {
     name: "kafka",
     async up(progress): Promise<UpOutcome> {
       const start = performance.now();
+      const wanted = paths.release.version;
+      const running = ourPid();
+      const runs = running === undefined ? undefined : runningVersion(running);
+      // Reusing another release's broker would run every test against the wrong Kafka without a word.
+      if (running !== undefined && runs !== undefined && runs !== wanted) {
+        throw new Error(
+          `kafka: the broker this stack started (pid ${running}, ${stateDir}) runs Kafka ${runs}, not ${wanted} (BELLY_KAFKA_VERSION); stop it first: bun run scripts/stack.ts down`,
+        );
+      }
       if (await healthy()) {
         // A broker started from another state dir (another checkout) has a CA that clients here cannot find.
         if (!existsSync(tlsFiles(paths.tls).caFile)) {
@@ -222,7 +286,6 @@ export function kafkaService(stateDir: string): Service {
         }
         return "reused";
       }
-      const running = ourPid();
       if (running !== undefined) {
         progress("kafka", `pid ${running} is starting; waiting…`);
         await waitReady(running, start, progress);
@@ -235,14 +298,20 @@ export function kafkaService(stateDir: string): Service {
           );
         }
       }
-      const libs = await ensureKafkaJars(progress);
+      const libs = await ensureKafkaJars(progress, paths.release);
+      const formatted = formattedVersion(paths);
+      if (formatted !== undefined && formatted !== wanted) {
+        // One release cannot run on data of a newer one, and the stack holds test data only: start afresh.
+        progress("kafka", `data was formatted by Kafka ${formatted}; formatting it afresh for ${wanted}…`);
+        rmSync(paths.data, { recursive: true, force: true });
+      }
       mkdirSync(paths.logs, { recursive: true });
       mkdirSync(paths.data, { recursive: true });
       const tls = await ensureTls(paths.tls);
       writeFileSync(paths.serverProperties, serverProperties(paths, tls));
-      writeFileSync(paths.log4jProperties, log4jProperties(paths));
+      writeFileSync(paths.logConfig, logConfig(paths));
       if (!existsSync(join(paths.data, "meta.properties"))) {
-        progress("kafka", "formatting storage with SCRAM users…");
+        progress("kafka", `formatting storage for Kafka ${wanted} with SCRAM users…`);
         await formatStorage(libs, paths);
       }
       progress("kafka", "starting broker…");
@@ -273,11 +342,14 @@ export function kafkaService(stateDir: string): Service {
 
     async status(): Promise<ServiceStatus> {
       const ok = await healthy();
+      const pid = ourPid();
+      // The running broker's own release, which differs from the wanted one until it is restarted.
+      const version = (pid === undefined ? undefined : runningVersion(pid)) ?? paths.release.version;
       return {
         name: "kafka",
         healthy: ok,
-        pid: ourPid(),
-        detail: `PLAINTEXT ${HOST}:${PORTS.kafkaPlaintext}, SASL_SSL ${HOST}:${PORTS.kafkaSaslSsl}`,
+        pid,
+        detail: `Kafka ${version}, PLAINTEXT ${HOST}:${PORTS.kafkaPlaintext}, SASL_SSL ${HOST}:${PORTS.kafkaSaslSsl}`,
       };
     },
   };

@@ -4,7 +4,15 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BASE_PORTS, kafkaCacheDir, kafkaRelease, stackPorts } from "../scripts/stack/config.ts";
+import {
+  BASE_PORTS,
+  kafkaCacheDir,
+  kafkaRelease,
+  PORTS,
+  stackInfo,
+  stackPorts,
+} from "../scripts/stack/config.ts";
+import { up } from "../scripts/stack/index.ts";
 import { formattedVersion, java, layout, logConfig, runningVersion } from "../scripts/stack/kafka.ts";
 
 describe("stack ports", () => {
@@ -101,5 +109,24 @@ describe("broker start-up per release", () => {
     }
     expect(runningVersion(process.pid)).toBeUndefined();
     expect(runningVersion(2 ** 30)).toBeUndefined();
+  });
+});
+
+describe("a state dir", () => {
+  test("is not brought up on other ports than the ones its stack runs on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "belly-stack-ports-"));
+    try {
+      // One port above this process's own, whatever offset it runs with, so that the two never agree.
+      const elsewhere = stackInfo(dir);
+      const port = PORTS.kafkaPlaintext + 1;
+      elsewhere.kafka.plaintext = `127.0.0.1:${port}`;
+      writeFileSync(join(dir, "env.json"), JSON.stringify(elsewhere));
+      // Refused under the lock, before any service is looked at or started.
+      await expect(up({ stateDir: dir })).rejects.toThrow(
+        `BELLY_STACK_PORT_OFFSET=${port - BASE_PORTS.kafkaPlaintext} bun run scripts/stack.ts down`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

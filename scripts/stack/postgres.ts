@@ -183,6 +183,8 @@ export function postgresService(stateDir: string): Service {
               join(bin, "pg_ctl"),
               `--pgdata=${data}`,
               `--log=${logFile}`,
+              // The port initdb wrote into postgresql.conf is the offset of that day; this one wins.
+              `--options=-p ${PORTS.postgres}`,
               "--wait",
               "--timeout=60",
               "start",

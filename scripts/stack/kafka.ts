@@ -74,6 +74,8 @@ function serverProperties(paths: Layout, tls: TlsFiles): string {
     "num.partitions": 3,
     "auto.create.topics.enable": true,
     "offsets.topic.replication.factor": 1,
+    // One partition, so that the coordinator answering the readiness probe's group answers every group.
+    "offsets.topic.num.partitions": 1,
     "transaction.state.log.replication.factor": 1,
     "transaction.state.log.min.isr": 1,
     "min.insync.replicas": 1,
@@ -234,6 +236,34 @@ async function healthy(): Promise<boolean> {
   return plain && sasl && (await kafkaAnswers());
 }
 
+/**
+ * Whether the group coordinator answers for a group, over PLAINTEXT. A freshly formatted broker creates
+ * `__consumer_offsets` on the first FindCoordinator and answers COORDINATOR_LOAD_IN_PROGRESS until it has loaded
+ * its partition, which a consumer retries but the doctor reports (seen on Kafka 4.1 with the default 50
+ * partitions). Default: each attempt gives up after 3 s.
+ */
+export async function groupCoordinatorAnswers(timeoutMs = 3000): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: "belly-stack-probe",
+    brokers: [`${HOST}:${PORTS.kafkaPlaintext}`],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: Math.min(timeoutMs, 1000),
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    // FindCoordinator needs the broker list, which connect() alone leaves empty ("No brokers in the broker pool").
+    await admin.listTopics();
+    await admin.describeGroups(["belly-stack-probe"]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
 /** Single-node KRaft broker+controller from Maven Central jars, with PLAINTEXT and SASL_SSL listeners. */
 export function kafkaService(stateDir: string): Service {
   const paths = layout(stateDir);
@@ -249,11 +279,13 @@ export function kafkaService(stateDir: string): Service {
 
   const waitReady = async (pid: number, start: number, progress: Progress) => {
     try {
-      await waitUntil("kafka", healthy, {
+      // Plain liveness: right after spawn the child may not have exec'd java yet, so no needle check.
+      const abort = () => (isAlive(pid) ? undefined : `broker process ${pid} exited`);
+      await waitUntil("kafka", healthy, { timeoutMs: READY_TIMEOUT_MS, intervalMs: 300, abort });
+      await waitUntil("kafka's group coordinator", groupCoordinatorAnswers, {
         timeoutMs: READY_TIMEOUT_MS,
         intervalMs: 300,
-        // Plain liveness: right after spawn the child may not have exec'd java yet, so no needle check.
-        abort: () => (isAlive(pid) ? undefined : `broker process ${pid} exited`),
+        abort,
       });
     } catch (error) {
       throw failure(error instanceof Error ? error.message : String(error));

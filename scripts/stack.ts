@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /**
- * Local stack CLI: Kafka 3.9 (KRaft), Redis and Postgres on 127.0.0.1, state in `.stack/`.
+ * Local stack CLI: Apache Kafka 4.1 (KRaft), Redis and Postgres on 127.0.0.1, state in `.stack/`.
  *
  *   bun run scripts/stack.ts up            start what is not running, write .stack/env.json
  *   bun run scripts/stack.ts down [--wipe] stop what the stack started; --wipe deletes data too
@@ -9,6 +9,9 @@
  *   bun run scripts/stack.ts env [--plaintext]
  *                                          shell export lines: eval "$(bun run scripts/stack.ts env)";
  *                                          Kafka over SASL_SSL+SCRAM by default, --plaintext for 19092
+ *
+ * BELLY_KAFKA_VERSION picks the Kafka release (4.1.2 by default, or 3.9.1). A second stack runs beside the
+ * first with its own BELLY_STACK_DIR and a BELLY_STACK_PORT_OFFSET, added to every port (1000: Kafka on 20092).
  */
 import { stackInfo } from "./stack/config.ts";
 import { down, envExports, type Progress, status, up } from "./stack/index.ts";

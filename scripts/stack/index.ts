@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stateDir as defaultStateDir, type StackInfo, stackInfo } from "./config.ts";
+import { BASE_PORTS, stateDir as defaultStateDir, type StackInfo, stackInfo } from "./config.ts";
 import { kafkaService } from "./kafka.ts";
 import { acquireLock } from "./lock.ts";
 import { postgresService } from "./postgres.ts";
@@ -31,6 +31,32 @@ export function envFile(dir: string = defaultStateDir()): string {
 }
 
 /**
+ * Refuses to bring up the stack in `dir` on other ports than the ones it runs on: its pid files would make
+ * `up` wait for servers on the new ports forever, or start a second Redis over the first one's pid file.
+ * `env.json` is written by `up` and removed by `down`, so it is there exactly while the stack may run.
+ */
+function checkSamePorts(dir: string): void {
+  if (!existsSync(envFile(dir))) return;
+  let running: StackInfo;
+  try {
+    running = JSON.parse(readFileSync(envFile(dir), "utf8")) as StackInfo;
+  } catch {
+    return;
+  }
+  const wanted = stackInfo(dir);
+  const same =
+    running.kafka?.plaintext === wanted.kafka.plaintext &&
+    running.redisUrl === wanted.redisUrl &&
+    running.databaseUrl === wanted.databaseUrl;
+  if (same) return;
+  const port = Number(running.kafka?.plaintext?.split(":")[1]);
+  const offset = Number.isInteger(port) ? port - BASE_PORTS.kafkaPlaintext : "its old";
+  throw new Error(
+    `stack: ${dir} was brought up on other ports (Kafka ${running.kafka?.plaintext}, so BELLY_STACK_PORT_OFFSET=${offset}); stop it with that offset first (BELLY_STACK_PORT_OFFSET=${offset} bun run scripts/stack.ts down) or use another BELLY_STACK_DIR`,
+  );
+}
+
+/**
  * Brings Kafka, Redis and Postgres up, reusing any that already answer, and writes `.stack/env.json`.
  * Idempotent: when everything runs it only health-checks (well under 2 s).
  * Services start in parallel; every failure is reported, not only the first.
@@ -42,6 +68,7 @@ export async function up(
   const progress = options.progress ?? quietProgress;
   const release = await acquireLock(dir, progress);
   try {
+    checkSamePorts(dir);
     const all = services(dir);
     const healthy = await Promise.all(all.map((svc) => svc.status().then((s) => s.healthy)));
     if (healthy.some((ok) => !ok)) await ensurePrerequisites(progress);

@@ -10,7 +10,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KAFKA_VERSION, kafkaCacheDir, SLF4J_VERSION } from "./config.ts";
+import { KAFKA, type KafkaRelease, kafkaCacheDir } from "./config.ts";
 import { run } from "./process.ts";
 import { elapsed, type Progress } from "./wait.ts";
 
@@ -24,9 +24,10 @@ const REQUIRED_CLASSES = ["kafka/Kafka.class", "kafka/tools/StorageTool.class"];
 const MARKER = ".complete";
 
 /** A throwaway pom whose only purpose is to let Maven resolve the broker's runtime classpath. */
-function runtimePom(): string {
+function runtimePom(release: KafkaRelease): string {
   const dep = (group: string, artifact: string, version: string) =>
     `<dependency><groupId>${group}</groupId><artifactId>${artifact}</artifactId><version>${version}</version></dependency>`;
+  const [group = "", artifact = "", version = ""] = release.slf4jBinding.split(":");
   return `<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>local.belly-stream</groupId>
@@ -34,8 +35,8 @@ function runtimePom(): string {
   <version>1</version>
   <packaging>pom</packaging>
   <dependencies>
-    ${dep("org.apache.kafka", "kafka_2.13", KAFKA_VERSION)}
-    ${dep("org.slf4j", "slf4j-reload4j", SLF4J_VERSION)}
+    ${dep("org.apache.kafka", "kafka_2.13", release.version)}
+    ${dep(group, artifact, version)}
   </dependencies>
 </project>
 `;
@@ -50,22 +51,23 @@ function hasClass(libs: string, entry: string): boolean {
 }
 
 /**
- * Returns the directory holding Kafka's jars, resolving them with Maven on first use.
- * Cached in {@link kafkaCacheDir} and shared by every checkout; a marker file tells a complete download.
+ * Returns the directory holding the jars of Kafka `release`, resolving them with Maven on first use.
+ * Cached per version in {@link kafkaCacheDir} and shared by every checkout; a marker file tells a complete
+ * download. Default: the stack's release.
  */
-export async function ensureKafkaJars(progress: Progress): Promise<string> {
-  const cache = kafkaCacheDir();
+export async function ensureKafkaJars(progress: Progress, release: KafkaRelease = KAFKA): Promise<string> {
+  const cache = kafkaCacheDir(release.version);
   const libs = join(cache, "libs");
   if (existsSync(join(cache, MARKER)) && existsSync(libs)) return libs;
 
   const start = performance.now();
-  progress("kafka", `downloading jars for Kafka ${KAFKA_VERSION} with Maven…`);
+  progress("kafka", `downloading jars for Kafka ${release.version} with Maven…`);
   mkdirSync(cache, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), "belly-kafka-pom-"));
   // Resolve into a sibling dir and rename, so a concurrent or interrupted run never sees a partial set.
   const staging = `${libs}.partial-${process.pid}`;
   try {
-    writeFileSync(join(work, "pom.xml"), runtimePom());
+    writeFileSync(join(work, "pom.xml"), runtimePom(release));
     await run(
       [
         "mvn",

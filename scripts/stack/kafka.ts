@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { HOST, KAFKA_USERS, PORTS } from "./config.ts";
+import { HOST, KAFKA, KAFKA_USERS, type KafkaRelease, PORTS } from "./config.ts";
 import { ensureKafkaJars } from "./kafka-jars.ts";
 import { isAlive, isOurProcess, readPid, run, spawnDetached, stopProcess, tailFile } from "./process.ts";
 import type { Service, ServiceStatus, UpOutcome } from "./service.ts";
@@ -16,16 +16,19 @@ const STOP_GRACE_MS = 30_000;
 const HEAP = ["-Xms256m", "-Xmx512m"];
 const SCRAM_MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
 
-/** Paths of the broker's files under the state dir. */
-export function layout(stateDir: string) {
+/** Paths of the broker's files under the state dir, for Kafka `release` (default: the stack's). */
+export function layout(stateDir: string, release: KafkaRelease = KAFKA) {
   const root = join(stateDir, "kafka");
   return {
     root,
+    release,
     data: join(root, "data"),
+    /** The version that formatted `data`: a broker refuses, or would wrongly upgrade, another release's data. */
+    dataVersion: join(root, "data-version"),
     tls: join(root, "tls"),
     logs: join(root, "logs"),
     serverProperties: join(root, "server.properties"),
-    log4jProperties: join(root, "log4j.properties"),
+    logConfig: join(root, release.log4j === 2 ? "log4j2.properties" : "log4j.properties"),
     pidFile: join(root, "kafka.pid"),
     stdout: join(root, "logs", "kafka.out"),
     serverLog: join(root, "logs", "server.log"),
@@ -71,6 +74,8 @@ function serverProperties(paths: Layout, tls: TlsFiles): string {
     "num.partitions": 3,
     "auto.create.topics.enable": true,
     "offsets.topic.replication.factor": 1,
+    // One partition, so that the coordinator answering the readiness probe's group answers every group.
+    "offsets.topic.num.partitions": 1,
     "transaction.state.log.replication.factor": 1,
     "transaction.state.log.min.isr": 1,
     "min.insync.replicas": 1,
@@ -84,23 +89,50 @@ function serverProperties(paths: Layout, tls: TlsFiles): string {
     .join("\n")}\n`;
 }
 
-/** The broker's log4j config: INFO to a rolling file, the per-request chatter at WARN. */
-export function log4jProperties(paths: Layout): string {
-  return `${[
-    "log4j.rootLogger=INFO, file",
-    "log4j.appender.file=org.apache.log4j.RollingFileAppender",
-    `log4j.appender.file.File=${paths.serverLog}`,
-    "log4j.appender.file.MaxFileSize=20MB",
-    "log4j.appender.file.MaxBackupIndex=2",
-    "log4j.appender.file.layout=org.apache.log4j.PatternLayout",
-    "log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n",
-    // Per-request and per-record chatter drowns the lines that explain a failed start.
-    "log4j.logger.kafka.request.logger=WARN",
-    "log4j.logger.org.apache.kafka.controller=INFO",
-    "log4j.logger.kafka.log.LogCleaner=WARN",
-    "log4j.logger.state.change.logger=WARN",
-    "log4j.logger.kafka.authorizer.logger=WARN",
-  ].join("\n")}\n`;
+/** The per-request chatter loggers, held at WARN: they drown the lines that explain a failed start. */
+const QUIET_LOGGERS = [
+  "kafka.request.logger",
+  "kafka.log.LogCleaner",
+  "state.change.logger",
+  "kafka.authorizer.logger",
+];
+
+/**
+ * The broker's logging config: INFO to a rolling file (20 MB, two old files), the chatter at WARN. Kafka 4
+ * logs through log4j 2, which ignores a log4j 1 file, so each generation gets its own format.
+ */
+export function logConfig(paths: Layout): string {
+  const lines =
+    paths.release.log4j === 2
+      ? [
+          // log4j 2's own warnings (a bad config) go to the broker's stdout, i.e. kafka.out.
+          "status = warn",
+          "appender.file.type = RollingFile",
+          "appender.file.name = file",
+          `appender.file.fileName = ${paths.serverLog}`,
+          `appender.file.filePattern = ${paths.serverLog}.%i`,
+          "appender.file.layout.type = PatternLayout",
+          "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+          "appender.file.policies.type = Policies",
+          "appender.file.policies.size.type = SizeBasedTriggeringPolicy",
+          "appender.file.policies.size.size = 20MB",
+          "appender.file.strategy.type = DefaultRolloverStrategy",
+          "appender.file.strategy.max = 2",
+          "rootLogger.level = INFO",
+          "rootLogger.appenderRef.file.ref = file",
+          ...QUIET_LOGGERS.flatMap((name, i) => [`logger.q${i}.name = ${name}`, `logger.q${i}.level = WARN`]),
+        ]
+      : [
+          "log4j.rootLogger=INFO, file",
+          "log4j.appender.file=org.apache.log4j.RollingFileAppender",
+          `log4j.appender.file.File=${paths.serverLog}`,
+          "log4j.appender.file.MaxFileSize=20MB",
+          "log4j.appender.file.MaxBackupIndex=2",
+          "log4j.appender.file.layout=org.apache.log4j.PatternLayout",
+          "log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n",
+          ...QUIET_LOGGERS.map((name) => `log4j.logger.${name}=WARN`),
+        ];
+  return `${lines.join("\n")}\n`;
 }
 
 /**
@@ -120,7 +152,9 @@ export function java(libs: string, paths: Layout, mainClass: string, args: strin
     "-XX:+UseG1GC",
     "-XX:MaxGCPauseMillis=20",
     "-Djava.awt.headless=true",
-    `-Dlog4j.configuration=file:${paths.log4jProperties}`,
+    paths.release.log4j === 2
+      ? `-Dlog4j2.configurationFile=${paths.logConfig}`
+      : `-Dlog4j.configuration=file:${paths.logConfig}`,
     `-Dkafka.logs.dir=${paths.logs}`,
     "-cp",
     // Java expands the wildcard itself; no shell involved.
@@ -128,6 +162,28 @@ export function java(libs: string, paths: Layout, mainClass: string, args: strin
     mainClass,
     ...args,
   ];
+}
+
+/**
+ * The Kafka version a running broker was started with, read from the jar cache folder on its command line
+ * (`…/kafka-<version>/libs/*`); undefined when the process is gone or was not started from such a folder.
+ */
+export function runningVersion(pid: number): string | undefined {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return /\/kafka-([^/\0]+)\/libs\/\*/.exec(cmdline)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The version whose storage tool formatted `paths.data`, or undefined when it is not formatted. Data formatted
+ * before the stack recorded this came from 3.9.1, the only release it ran then.
+ */
+export function formattedVersion(paths: Layout): string | undefined {
+  if (!existsSync(join(paths.data, "meta.properties"))) return undefined;
+  return existsSync(paths.dataVersion) ? readFileSync(paths.dataVersion, "utf8").trim() : "3.9.1";
 }
 
 /** Formats the storage once, with the SCRAM users, since KRaft only accepts bootstrap credentials at format time. */
@@ -148,6 +204,7 @@ async function formatStorage(libs: string, paths: Layout): Promise<void> {
       ...scram,
     ]),
   );
+  writeFileSync(paths.dataVersion, `${paths.release.version}\n`);
 }
 
 /**
@@ -179,6 +236,34 @@ async function healthy(): Promise<boolean> {
   return plain && sasl && (await kafkaAnswers());
 }
 
+/**
+ * Whether the group coordinator answers for a group, over PLAINTEXT. A freshly formatted broker creates
+ * `__consumer_offsets` on the first FindCoordinator and answers COORDINATOR_LOAD_IN_PROGRESS until it has loaded
+ * its partition, which a consumer retries but the doctor reports (seen on Kafka 4.1 with the default 50
+ * partitions). Default: each attempt gives up after 3 s.
+ */
+export async function groupCoordinatorAnswers(timeoutMs = 3000): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: "belly-stack-probe",
+    brokers: [`${HOST}:${PORTS.kafkaPlaintext}`],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: Math.min(timeoutMs, 1000),
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    // FindCoordinator needs the broker list, which connect() alone leaves empty ("No brokers in the broker pool").
+    await admin.listTopics();
+    await admin.describeGroups(["belly-stack-probe"]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
 /** Single-node KRaft broker+controller from Maven Central jars, with PLAINTEXT and SASL_SSL listeners. */
 export function kafkaService(stateDir: string): Service {
   const paths = layout(stateDir);
@@ -194,18 +279,20 @@ export function kafkaService(stateDir: string): Service {
 
   const waitReady = async (pid: number, start: number, progress: Progress) => {
     try {
-      await waitUntil("kafka", healthy, {
+      // Plain liveness: right after spawn the child may not have exec'd java yet, so no needle check.
+      const abort = () => (isAlive(pid) ? undefined : `broker process ${pid} exited`);
+      await waitUntil("kafka", healthy, { timeoutMs: READY_TIMEOUT_MS, intervalMs: 300, abort });
+      await waitUntil("kafka's group coordinator", groupCoordinatorAnswers, {
         timeoutMs: READY_TIMEOUT_MS,
         intervalMs: 300,
-        // Plain liveness: right after spawn the child may not have exec'd java yet, so no needle check.
-        abort: () => (isAlive(pid) ? undefined : `broker process ${pid} exited`),
+        abort,
       });
     } catch (error) {
       throw failure(error instanceof Error ? error.message : String(error));
     }
     progress(
       "kafka",
-      `ready in ${elapsed(start)} (PLAINTEXT ${HOST}:${PORTS.kafkaPlaintext}, SASL_SSL ${HOST}:${PORTS.kafkaSaslSsl})`,
+      `ready in ${elapsed(start)} (Kafka ${paths.release.version}, PLAINTEXT ${HOST}:${PORTS.kafkaPlaintext}, SASL_SSL ${HOST}:${PORTS.kafkaSaslSsl})`,
     );
   };
 
@@ -213,6 +300,15 @@ export function kafkaService(stateDir: string): Service {
     name: "kafka",
     async up(progress): Promise<UpOutcome> {
       const start = performance.now();
+      const wanted = paths.release.version;
+      const running = ourPid();
+      const runs = running === undefined ? undefined : runningVersion(running);
+      // Reusing another release's broker would run every test against the wrong Kafka without a word.
+      if (running !== undefined && runs !== undefined && runs !== wanted) {
+        throw new Error(
+          `kafka: the broker this stack started (pid ${running}, ${stateDir}) runs Kafka ${runs}, not ${wanted} (BELLY_KAFKA_VERSION); stop it first: bun run scripts/stack.ts down`,
+        );
+      }
       if (await healthy()) {
         // A broker started from another state dir (another checkout) has a CA that clients here cannot find.
         if (!existsSync(tlsFiles(paths.tls).caFile)) {
@@ -222,7 +318,6 @@ export function kafkaService(stateDir: string): Service {
         }
         return "reused";
       }
-      const running = ourPid();
       if (running !== undefined) {
         progress("kafka", `pid ${running} is starting; waiting…`);
         await waitReady(running, start, progress);
@@ -235,14 +330,20 @@ export function kafkaService(stateDir: string): Service {
           );
         }
       }
-      const libs = await ensureKafkaJars(progress);
+      const libs = await ensureKafkaJars(progress, paths.release);
+      const formatted = formattedVersion(paths);
+      if (formatted !== undefined && formatted !== wanted) {
+        // One release cannot run on data of a newer one, and the stack holds test data only: start afresh.
+        progress("kafka", `data was formatted by Kafka ${formatted}; formatting it afresh for ${wanted}…`);
+        rmSync(paths.data, { recursive: true, force: true });
+      }
       mkdirSync(paths.logs, { recursive: true });
       mkdirSync(paths.data, { recursive: true });
       const tls = await ensureTls(paths.tls);
       writeFileSync(paths.serverProperties, serverProperties(paths, tls));
-      writeFileSync(paths.log4jProperties, log4jProperties(paths));
+      writeFileSync(paths.logConfig, logConfig(paths));
       if (!existsSync(join(paths.data, "meta.properties"))) {
-        progress("kafka", "formatting storage with SCRAM users…");
+        progress("kafka", `formatting storage for Kafka ${wanted} with SCRAM users…`);
         await formatStorage(libs, paths);
       }
       progress("kafka", "starting broker…");
@@ -273,11 +374,14 @@ export function kafkaService(stateDir: string): Service {
 
     async status(): Promise<ServiceStatus> {
       const ok = await healthy();
+      const pid = ourPid();
+      // The running broker's own release, which differs from the wanted one until it is restarted.
+      const version = (pid === undefined ? undefined : runningVersion(pid)) ?? paths.release.version;
       return {
         name: "kafka",
         healthy: ok,
-        pid: ourPid(),
-        detail: `PLAINTEXT ${HOST}:${PORTS.kafkaPlaintext}, SASL_SSL ${HOST}:${PORTS.kafkaSaslSsl}`,
+        pid,
+        detail: `Kafka ${version}, PLAINTEXT ${HOST}:${PORTS.kafkaPlaintext}, SASL_SSL ${HOST}:${PORTS.kafkaSaslSsl}`,
       };
     },
   };

@@ -70,7 +70,10 @@ export async function postgresAnswers(url = APP_URL, timeoutSeconds = 2): Promis
   }
 }
 
-/** Debian's PostgreSQL (15 on bookworm) in its own cluster on 127.0.0.1:15432, role and database `belly`. */
+/**
+ * Debian's PostgreSQL (15 on bookworm) in its own cluster on 127.0.0.1:15432 (plus any port offset), role and
+ * database `belly`.
+ */
 export function postgresService(stateDir: string): Service {
   const root = postgresRoot(stateDir);
   const data = join(root, "data");
@@ -180,6 +183,8 @@ export function postgresService(stateDir: string): Service {
               join(bin, "pg_ctl"),
               `--pgdata=${data}`,
               `--log=${logFile}`,
+              // The port initdb wrote into postgresql.conf is the offset of that day; this one wins.
+              `--options=-p ${PORTS.postgres}`,
               "--wait",
               "--timeout=60",
               "start",

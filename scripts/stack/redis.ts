@@ -28,7 +28,7 @@ export async function redisAnswers(timeoutMs = 1000): Promise<boolean> {
   }
 }
 
-/** Debian's redis-server on 127.0.0.1:16379, without persistence (test data only). */
+/** Debian's redis-server on 127.0.0.1:16379 (plus any port offset), without persistence (test data only). */
 export function redisService(stateDir: string): Service {
   const root = join(stateDir, "redis");
   const pidFile = join(root, "redis.pid");

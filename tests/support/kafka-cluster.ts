@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Admin, Kafka, logLevel } from "kafkajs";
-import { clusterId, java, type Layout, layout, log4jProperties } from "../../scripts/stack/kafka.ts";
+import { clusterId, java, type Layout, layout, logConfig } from "../../scripts/stack/kafka.ts";
 import { ensureKafkaJars } from "../../scripts/stack/kafka-jars.ts";
 import { isAlive, run, spawnDetached, stopProcess, tailFile } from "../../scripts/stack/process.ts";
 import { isPortOpen } from "../../scripts/stack/wait.ts";
@@ -139,7 +139,7 @@ export async function startKafkaCluster(
     mkdirSync(node.logs, { recursive: true });
     mkdirSync(node.data, { recursive: true });
     writeFileSync(node.serverProperties, nodeProperties(id, node, portsOf(id), relayOf(id).port, voters));
-    writeFileSync(node.log4jProperties, log4jProperties(node));
+    writeFileSync(node.logConfig, logConfig(node));
   }
   await Promise.all(
     ids.map((id) =>

@@ -313,6 +313,8 @@ describe("the pipeline on a 3-broker Kafka cluster", () => {
       ASSETS: pairs.join(","),
       VS_CURRENCIES: "usd",
       FETCH_INTERVAL: "1",
+      // A reading every second: the public plan's default budget (5 a minute) would space them 12 s apart.
+      COINGECKO_CALLS_PER_MINUTE: "120",
       LOG_LEVEL: "info",
     });
     consumers.push(producer);

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import { type Admin, Kafka, logLevel } from "kafkajs";
 import { HOST, KAFKA, KAFKA_USERS, type KafkaRelease, PORTS } from "./config.ts";
 import { ensureKafkaJars } from "./kafka-jars.ts";
 import { isAlive, isOurProcess, readPid, run, spawnDetached, stopProcess, tailFile } from "./process.ts";
@@ -212,6 +212,13 @@ async function formatStorage(libs: string, paths: Layout): Promise<void> {
  * Default: each attempt gives up after 3 s.
  */
 export async function kafkaAnswers(timeoutMs = 3000): Promise<boolean> {
+  return probeAdmin(timeoutMs, async (admin) => {
+    await admin.listTopics();
+  });
+}
+
+/** Runs `probe` on a fresh PLAINTEXT admin client that never retries; true when it resolves. */
+async function probeAdmin(timeoutMs: number, probe: (admin: Admin) => Promise<void>): Promise<boolean> {
   const admin = new Kafka({
     clientId: "belly-stack-probe",
     brokers: [`${HOST}:${PORTS.kafkaPlaintext}`],
@@ -222,7 +229,7 @@ export async function kafkaAnswers(timeoutMs = 3000): Promise<boolean> {
   }).admin();
   try {
     await admin.connect();
-    await admin.listTopics();
+    await probe(admin);
     return true;
   } catch {
     return false;
@@ -243,25 +250,11 @@ async function healthy(): Promise<boolean> {
  * partitions). Default: each attempt gives up after 3 s.
  */
 export async function groupCoordinatorAnswers(timeoutMs = 3000): Promise<boolean> {
-  const admin = new Kafka({
-    clientId: "belly-stack-probe",
-    brokers: [`${HOST}:${PORTS.kafkaPlaintext}`],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: Math.min(timeoutMs, 1000),
-    requestTimeout: timeoutMs,
-    retry: { retries: 0 },
-  }).admin();
-  try {
-    await admin.connect();
+  return probeAdmin(timeoutMs, async (admin) => {
     // FindCoordinator needs the broker list, which connect() alone leaves empty ("No brokers in the broker pool").
     await admin.listTopics();
     await admin.describeGroups(["belly-stack-probe"]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
+  });
 }
 
 /** Single-node KRaft broker+controller from Maven Central jars, with PLAINTEXT and SASL_SSL listeners. */

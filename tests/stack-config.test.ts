@@ -1,7 +1,7 @@
 // The stack's choices that need no server: ports with an offset, the Kafka release, and what each release's
 // broker is started with (log4j 1 or 2, jar cache, the version its data was formatted by).
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -102,6 +102,9 @@ describe("broker start-up per release", () => {
     // bash keeps its arguments on its command line, as java keeps `-cp …/kafka-<version>/libs/*`.
     const proc = Bun.spawn(["bash", "-c", "sleep 10", "-cp", "/cache/belly-stream/kafka-9.8.7/libs/*"]);
     try {
+      // Until the child has exec'd, /proc shows the parent's command line: wait for bash's own (at most 5 s).
+      for (let i = 0; i < 100 && !readFileSync(`/proc/${proc.pid}/cmdline`, "utf8").startsWith("bash"); i++)
+        await Bun.sleep(50);
       expect(runningVersion(proc.pid)).toBe("9.8.7");
     } finally {
       proc.kill();

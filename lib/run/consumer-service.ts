@@ -6,6 +6,7 @@ import { createConsumerMetrics, failureOf, markDown, markUp } from "../pipeline/
 import type { ConsumerBus, HistoryStore, LatestCache } from "../ports.ts";
 import { unlessStopped } from "../retry.ts";
 import { createStatusApp, createTickFeed, serveStatus } from "../status/app.ts";
+import { createHeapBound } from "./heap-bound.ts";
 
 /**
  * Runs the consumer until the signal aborts or the bus fails for good: batches into history then cache,
@@ -68,6 +69,7 @@ export async function runConsumerService(deps: {
     if (!(await unlessStopped(signal, repair()))) void repairUntilDone(repair, { signal: repairs.signal });
     // A stop asked for during the repair: the listener below would never hear it.
     if (signal.aborted) return;
+    const heap = createHeapBound();
     const processBatch = createBatchProcessor({
       history,
       cache,
@@ -79,6 +81,7 @@ export async function runConsumerService(deps: {
         // hashed for an answer at once replaced.
         writes.publish(newest);
         feed.publish(ticks);
+        heap.written(ticks.length);
       },
     });
     const subscription = await bus.subscribe(processBatch, signal);

@@ -56,6 +56,24 @@ export function historyContract(name: string, create: () => Promise<HistoryUnder
       expect((await subject.store.recent(asset, "usd", 1))[0]).toEqual(tick);
     });
 
+    // These two use assets of their own: the tests around them read what the ones before them stored.
+    test("round-trips a source holding a tab, a newline, a backslash and quotes exactly", async () => {
+      const own = `s${crypto.randomUUID().slice(0, 8)}`;
+      const tick = makeTick({ asset: own, source: "a\tb\nc\\d\re\"f'g \\N" }, 31);
+      expect(await subject.store.upsert([tick])).toEqual({ inserted: 1 });
+      expect(await subject.store.recent(own, "usd", 1)).toEqual([tick]);
+    });
+
+    test("stores the new ticks of a batch that meets stored ones, then a batch of new ones again", async () => {
+      const own = `r${crypto.randomUUID().slice(0, 8)}`;
+      const tick = (minute: number, price: number) => makeTick({ asset: own, price }, minute);
+      expect(await subject.store.upsert([tick(0, 1), tick(1, 2)])).toEqual({ inserted: 2 });
+      expect(await subject.store.upsert([tick(1, 9), tick(2, 3), tick(3, 4)])).toEqual({ inserted: 2 });
+      expect(await subject.store.upsert([tick(4, 5), tick(5, 6)])).toEqual({ inserted: 2 });
+      const stored = await subject.store.range({ asset: own, currency: "usd" });
+      expect(stored.map((t) => t.price)).toEqual([1, 2, 3, 4, 5, 6]);
+    });
+
     test("reads a window oldest first, from inclusive and to exclusive", async () => {
       const ticks = await subject.store.range({
         asset,

@@ -148,10 +148,8 @@ export async function subscribeKafka(
             // The consumer stopped meanwhile: its successor starts from the committed offsets anyway.
           }
       });
+      for (const old of generations) if (old.size() === 0) generations.delete(old);
       generations.add(fresh);
-      void fresh.settled().then(() => {
-        if (fresh !== lanes) generations.delete(fresh);
-      });
       lanes = fresh;
     };
     consumer.on(consumer.events.GROUP_JOIN, newLanes);

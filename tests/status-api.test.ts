@@ -331,6 +331,22 @@ describe("caching", () => {
     expect(again.headers.get("content-security-policy")).toContain("default-src 'self'");
   });
 
+  test("a list of validators, weak ones or `*` in If-None-Match get the 304 too, on every prepared answer", async () => {
+    const { app } = await setup();
+    for (const path of ["/api/pairs", "/api/latest/beldex", "/api/latest/beldex?currency=usd"]) {
+      const tag = (await app.request(path)).headers.get("etag") ?? "";
+      for (const validators of [`"other", W/${tag}`, "*", ` ${tag} `]) {
+        const again = await app.request(path, { headers: { "If-None-Match": validators } });
+        expect(again.status).toBe(304);
+        expect(again.headers.get("cache-control")).toBe("no-cache");
+        expect(again.headers.get("content-type")).toBeNull();
+      }
+      const other = await app.request(path, { headers: { "If-None-Match": '"other"' } });
+      expect(other.status).toBe(200);
+      expect(other.headers.get("content-type")).toBe("application/json");
+    }
+  });
+
   test("a new tick the consumer wrote changes the ETag at once", async () => {
     const written = createTickFeed();
     const { app, cache } = await setup({ written: written.subscribe });

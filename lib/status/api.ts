@@ -9,6 +9,7 @@ import type { StatusContext } from "./deps.ts";
 import type { Answer } from "./latest-view.ts";
 import { assetParams, candlesQuery, candleWindow, historyQuery, latestQuery, pairsQuery } from "./params.ts";
 import { badRequest, notFound } from "./responses.ts";
+import { SECURITY_HEADERS } from "./security.ts";
 import { valid } from "./validate.ts";
 
 /**
@@ -18,7 +19,9 @@ import { valid } from "./validate.ts";
 export function revalidate(): MiddlewareHandler[] {
   const setCacheControl: MiddlewareHandler = async (c, next) => {
     await next();
-    if (c.res.status === 200 || c.res.status === 304) c.res.headers.set("Cache-Control", "no-cache");
+    const { status, headers } = c.res;
+    if ((status === 200 || status === 304) && !headers.has("Cache-Control"))
+      headers.set("Cache-Control", "no-cache");
   };
   return [setCacheControl, etag()];
 }
@@ -34,12 +37,52 @@ async function pairKnown(ctx: StatusContext, asset: string, currency: string): P
   return (await ctx.history.recent(asset, currency, 1)).length > 0;
 }
 
-// A 200 made in advance by the latest view: its ETag set here spares the etag middleware hashing the body,
-// which still answers a matching If-None-Match with a 304.
-// Typed as the JSON it holds, so that `hc<StatusApp>` clients read it as that body.
-const prepared = <T>(c: Context, answer: Answer) =>
-  c.body(answer.body, 200, { "Content-Type": "application/json", ETag: answer.etag }) as unknown as Response &
-    TypedResponse<T, 200, "json">;
+// An answer made in advance by the latest view, with its headers and its encoded body built once per answer
+// (see securityHeaders): a 200, or an empty 304 for a matching If-None-Match, as the etag middleware answers
+// (the routes of these answers skip it, and their work per request is a lookup). Typed as the JSON it holds,
+// so that `hc<StatusApp>` clients read it as that body.
+interface Prepared {
+  body: Uint8Array<ArrayBuffer>;
+  ok: Headers;
+  notModified: Headers;
+}
+const preparedResponses = new WeakMap<Answer, Prepared>();
+const encoder = new TextEncoder();
+
+function preparedOf(answer: Answer): Prepared {
+  let parts = preparedResponses.get(answer);
+  if (!parts) {
+    const validators: [string, string][] = [
+      ["ETag", answer.etag],
+      ["Cache-Control", "no-cache"],
+    ];
+    parts = {
+      // A string body would be encoded again by every Response made of it.
+      body: encoder.encode(answer.body),
+      ok: new Headers([...SECURITY_HEADERS, ["Content-Type", "application/json"], ...validators]),
+      notModified: new Headers([...SECURITY_HEADERS, ...validators]),
+    };
+    preparedResponses.set(answer, parts);
+  }
+  return parts;
+}
+
+/** Whether If-None-Match names `etag`, as Hono's etag middleware reads it (weak or strong, or `*`). */
+function etagMatches(etag: string, ifNoneMatch: string): boolean {
+  if (ifNoneMatch.trim() === "*") return true;
+  const expected = etag.replace(/^W\//, "");
+  return ifNoneMatch.match(/"[^"]*"/g)?.some((tag) => tag === expected) ?? false;
+}
+
+const prepared = <T>(c: Context, answer: Answer) => {
+  const parts = preparedOf(answer);
+  const ifNoneMatch = c.req.raw.headers.get("If-None-Match");
+  const response =
+    ifNoneMatch !== null && etagMatches(answer.etag, ifNoneMatch)
+      ? new Response(null, { status: 304, statusText: "Not Modified", headers: parts.notModified })
+      : new Response(parts.body, { status: 200, headers: parts.ok });
+  return response as unknown as Response & TypedResponse<T, 200, "json">;
+};
 
 const unknownPair = (c: Context, asset: string, currency: string) =>
   notFound(c, `unknown pair ${asset}:${currency}`);
@@ -50,7 +93,8 @@ const unknownPair = (c: Context, asset: string, currency: string) =>
  */
 export function apiRoutes(ctx: StatusContext) {
   const api = new Hono();
-  for (const path of ["/pairs", "/latest/*", "/history/*", "/candles/*"]) api.use(path, ...revalidate());
+  // `/pairs` and `/latest` answer with prepared validators of their own (see `prepared`).
+  for (const path of ["/history/*", "/candles/*"]) api.use(path, ...revalidate());
   return api
     .get("/pairs", valid("query", pairsQuery), async (c) =>
       prepared<Body<"Pairs">>(c, await ctx.latest.pairs()),

@@ -50,6 +50,8 @@ export interface LatestViewOptions {
 
 /** One pair held: its newest tick, serialised once, and when the cache (or a write of ours) last vouched for it. */
 interface Entry {
+  /** Its pair's key (tickKey). */
+  key: string;
   tick: Tick;
   json: string;
   answer: Answer;
@@ -90,8 +92,9 @@ export function createLatestView(options: LatestViewOptions): LatestView {
   let listing: { from: Pick<CacheReader, "pairs">; done: Promise<void> } | undefined;
   let pairsAnswer: Answer | undefined;
   let byAsset = new Map<string, Pair[]>();
-  // Each asset's answer with the entries it was made of, so that it is rebuilt only when one of them changed.
-  const assetAnswers = new Map<string, { parts: Entry[]; answer: Answer }>();
+  // Each asset's answer with the pair list and the entries it was made of, so that it is rebuilt only when one
+  // of them changed, and given at once while the list and every entry are fresh.
+  const assetAnswers = new Map<string, { pairs: Pair[]; parts: Entry[]; answer: Answer }>();
 
   const fresh = (checkedAt: number) => now() - checkedAt < ttlMs;
 
@@ -113,7 +116,7 @@ export function createLatestView(options: LatestViewOptions): LatestView {
     }
     const json = JSON.stringify(tick);
     const body = `{"asset":${JSON.stringify(tick.asset)},"ticks":[${json}]}`;
-    const entry: Entry = { tick, json, answer: answerOf(body), checkedAt };
+    const entry: Entry = { key, tick, json, answer: answerOf(body), checkedAt };
     entries.set(key, entry);
     list(tick);
     return entry;
@@ -179,14 +182,28 @@ export function createLatestView(options: LatestViewOptions): LatestView {
     return pairs;
   };
 
-  const assetAnswer = (asset: string, parts: Entry[]): Answer => {
+  const assetAnswer = (asset: string, pairs: Pair[], parts: Entry[]): Answer => {
     const memo = assetAnswers.get(asset);
-    if (memo && memo.parts.length === parts.length && memo.parts.every((entry, i) => entry === parts[i]))
+    if (memo && memo.parts.length === parts.length && memo.parts.every((entry, i) => entry === parts[i])) {
+      memo.pairs = pairs;
       return memo.answer;
+    }
     const body = `{"asset":${JSON.stringify(asset)},"ticks":[${parts.map((entry) => entry.json).join(",")}]}`;
     const answer = answerOf(body);
-    assetAnswers.set(asset, { parts, answer });
+    assetAnswers.set(asset, { pairs, parts, answer });
     return answer;
+  };
+
+  // The asset's answer as it stands, without a cache read or a wait: its list unchanged since, every pair in it
+  // held, and all of it within the TTL. Else undefined, and the answer is made again.
+  const heldAnswer = (asset: string): Answer | undefined => {
+    const memo = assetAnswers.get(asset);
+    if (!memo || memo.pairs !== byAsset.get(asset) || memo.parts.length !== memo.pairs.length)
+      return undefined;
+    if (listed.size === 0 || !fresh(listedAt)) return undefined;
+    for (const entry of memo.parts)
+      if (!fresh(entry.checkedAt) || entries.get(entry.key) !== entry) return undefined;
+    return memo.answer;
   };
 
   return {
@@ -203,6 +220,8 @@ export function createLatestView(options: LatestViewOptions): LatestView {
       return (await entryOf(asset, currency))?.answer ?? null;
     },
     async asset(asset) {
+      const held = heldAnswer(asset);
+      if (held) return held;
       await currentList();
       let pairs = pairsOf(asset);
       if (pairs.length === 0 && options.repair) {
@@ -213,7 +232,7 @@ export function createLatestView(options: LatestViewOptions): LatestView {
       if (pairs.length === 0) return null;
       const found = await Promise.all(pairs.map(({ currency }) => entryOf(asset, currency)));
       const parts = found.filter((entry): entry is Entry => entry !== null);
-      return parts.length > 0 ? assetAnswer(asset, parts) : null;
+      return parts.length > 0 ? assetAnswer(asset, pairs, parts) : null;
     },
     async pairs() {
       await currentList();

@@ -101,7 +101,13 @@ describe("broker start-up per release", () => {
   test("a running process tells its Kafka version by the jar folder on its command line", async () => {
     // bash keeps its arguments on its command line, as java keeps `-cp …/kafka-<version>/libs/*`. Not a lone
     // `sleep 10`: bash would exec it in its own place, and its command line with it (1 run in a few failed so).
-    const proc = Bun.spawn(["bash", "-c", "sleep 10 & wait", "-cp", "/cache/belly-stream/kafka-9.8.7/libs/*"]);
+    const proc = Bun.spawn([
+      "bash",
+      "-c",
+      "sleep 10 & wait",
+      "-cp",
+      "/cache/belly-stream/kafka-9.8.7/libs/*",
+    ]);
     try {
       // Until the child has exec'd, /proc shows the parent's command line: wait for bash's own (at most 5 s).
       for (let i = 0; i < 100 && !readFileSync(`/proc/${proc.pid}/cmdline`, "utf8").startsWith("bash"); i++)

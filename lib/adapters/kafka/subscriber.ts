@@ -16,15 +16,17 @@ import type { KafkaSettings } from "./settings.ts";
  */
 export const PARTITIONS_IN_FLIGHT = 3;
 /**
- * Batches of one partition held at once: 2, the one being written and the next, decoded behind it. kafkajs
- * fetches the next batch as soon as one is queued, so a fetch overlaps the writes of the batches before it;
- * each batch is still committed only after its own writes and those of the partition's batches before it.
+ * Batches of one partition held at once: 3, the one being written and two decoded behind it. kafkajs fetches
+ * the next batch as soon as one is queued, so a fetch overlaps the writes of the batches before it; each
+ * batch is still committed only after its own writes and those of the partition's batches before it. On the
+ * 200,000-tick drain 3 was faster than 2 in each of 3 interleaved pairs (25,400 against 24,225 ticks/s,
+ * 30,003 against 23,938, 33,490 against 29,895) for about 6 MiB more at the peak.
  */
-export const BATCHES_IN_FLIGHT = 2;
+export const BATCHES_IN_FLIGHT = 3;
 /**
  * Most bytes one fetch takes from one partition: 128 KiB, about 450 ticks (a broker still sends a whole record
  * batch that is larger). kafkajs fetches once per broker and waits until every batch of that fetch is
- * handled, so this and {@link MAX_FETCH_BYTES} bound what is decoded and held at once; its defaults (1 MiB
+ * queued ({@link BATCHES_IN_FLIGHT}), so this and {@link MAX_FETCH_BYTES} bound what is decoded and held at once; its defaults (1 MiB
  * per partition, 10 MiB a fetch) let one fetch of a backlog hold tens of thousands of ticks.
  */
 export const MAX_BYTES_PER_PARTITION = 128 * 1024;

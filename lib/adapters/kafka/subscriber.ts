@@ -183,7 +183,8 @@ export async function subscribeKafka(
         // from the committed offsets.
         const failed = own.failure();
         if (failed !== undefined) throw failed;
-        if (!last || !isRunning() || isStale()) return;
+        // Stopping: a batch taken now would be decoded only to be dropped unwritten at its first retry check.
+        if (!last || !isRunning() || isStale() || stopping.signal.aborted) return;
         const messages: BusMessage[] = batch.messages.map((m) => ({
           topic: batch.topic,
           partition: batch.partition,

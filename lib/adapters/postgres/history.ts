@@ -76,7 +76,7 @@ const copyText = (value: string) =>
     : value;
 
 /** A numeric field of COPY's text format: the shortest text that reads back as the same number (see `text`). */
-const copyNumber = (value: number | null) => (value === null ? "\\N" : String(value));
+const copyNumber = (value: number | null) => text(value) ?? "\\N";
 
 /** One tick as a line of COPY's text format, in price_history's column order; times as in {@link timeText}. */
 function copyLine(tick: Tick): string {

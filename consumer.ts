@@ -4,10 +4,10 @@
 import { openKafkaConsumerBus } from "./lib/adapters/kafka/consumer-bus.ts";
 import { createLogger } from "./lib/log.ts";
 import { unlessStopped } from "./lib/retry.ts";
-import { openCache, openHistory } from "./lib/run/adapters.ts";
 import { runConsumerService } from "./lib/run/consumer-service.ts";
 import { runMigrate } from "./lib/run/migrate.ts";
 import { CONFIG_EXIT_CODE, loadConfigOrReport, runMain, stopSignal } from "./lib/run/process.ts";
+import { openCache, openHistory } from "./lib/run/stores.ts";
 
 if (process.argv.includes("--migrate")) {
   const settings = loadConfigOrReport("migrate");
@@ -19,8 +19,8 @@ const log = createLogger({ level: config.logLevel, secrets: config.secrets, base
 
 const code = await runMain(log, async () => {
   const signal = stopSignal(log, () => process.exit(130));
-  const history = openHistory(config.history, log);
-  const cache = openCache(config.cache, log);
+  const history = await openHistory(config.history, log);
+  const cache = await openCache(config.cache, log);
   const bus = await unlessStopped(signal, openKafkaConsumerBus(config.kafka, log));
   const { port, host, fetchIntervalMs, assets, currencies } = config;
   const pairs = { assets, currencies };

@@ -9,8 +9,9 @@ import { runProducerLoop } from "../pipeline/produce-loop.ts";
 import { runStreamLoop } from "../pipeline/stream-loop.ts";
 import { createTickGate } from "../pipeline/tick-gate.ts";
 import type { ConsumerBus, DeadLetters, TickPublisher } from "../ports.ts";
-import { openBus, openCache, openHistory, openSource, openStream } from "./adapters.ts";
+import { openBus, openSource, openStream } from "./adapters.ts";
 import { runConsumerService } from "./consumer-service.ts";
+import { openCache, openHistory } from "./stores.ts";
 
 /** How often the demo mode polls its demo source: often enough to watch the page move. */
 const DEMO_INTERVAL_MS = 10_000;
@@ -61,8 +62,8 @@ export async function runAllInOne(deps: {
     };
   }
   const source = demoSource ?? openSource(config, log);
-  const history = openHistory(config.history, log, { demo });
-  const cache = openCache(config.cache, log);
+  const history = await openHistory(config.history, log, { demo });
+  const cache = await openCache(config.cache, log);
   const intervalMs = config.fetchIntervalMs;
   // Through the bus like any tick, so the backfill is stored once however often the demo restarts.
   if (demoSource) await publisher.publish(demoBackfill(demoSource));

@@ -12,7 +12,7 @@ import type { KafkaSettings } from "./settings.ts";
  * offset order, and each commits only after its own writes; what runs side by side is batches of different
  * partitions, so that one batch's database round trip overlaps another's decoding. More than the 2 cores
  * of the smallest machines gains nothing but connections; the history's pool is sized to match (see
- * lib/run/adapters.ts).
+ * lib/run/stores.ts).
  */
 export const PARTITIONS_IN_FLIGHT = 3;
 /**

@@ -15,6 +15,7 @@ import { readFileSync } from "node:fs";
 import { RedisClient, SQL } from "bun";
 import { Kafka, logLevel } from "kafkajs";
 import { latestKey } from "../lib/adapters/redis/latest-script.ts";
+import { printWarningsButKafkajsTimers } from "../lib/run/process.ts";
 
 /** What the parent passes as the second argument. */
 export interface DrainClientSettings {
@@ -47,6 +48,7 @@ export function peakRssMiB(pid: number | "self" = "self"): number {
 }
 
 async function main(mode: string, settings: DrainClientSettings): Promise<void> {
+  printWarningsButKafkajsTimers();
   const kafka = new Kafka({
     clientId: `bench-${mode}`,
     brokers: [settings.brokers],

@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
+import { printWarningsButKafkajsTimers } from "../lib/run/process.ts";
 import { stackInfo } from "../scripts/stack/config.ts";
 import { type StackInfo, startStack, status } from "../scripts/stack/index.ts";
 import { apiLatest } from "./api-latest.ts";
@@ -29,6 +30,8 @@ import {
 } from "./measure.ts";
 import { statusPage } from "./status-page.ts";
 import { streamLatency } from "./stream-latency.ts";
+
+printWarningsButKafkajsTimers();
 
 const BENCHMARKS: readonly Benchmark[] = [
   historyPostgres,

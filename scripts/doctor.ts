@@ -4,15 +4,9 @@
  * did, 2 when the environment itself is invalid.
  */
 import { runDoctor } from "../lib/doctor/doctor.ts";
-import { CONFIG_EXIT_CODE, loadConfigOrReport } from "../lib/run/process.ts";
+import { CONFIG_EXIT_CODE, loadConfigOrReport, printWarningsButKafkajsTimers } from "../lib/run/process.ts";
 
-// kafkajs 2.2.4 arms timers with negative delays, which Bun reports as TimeoutNegativeWarning on every request
-// (harmless: the delay becomes 1 ms). The doctor's output is read by people, so that one warning is dropped.
-process.removeAllListeners("warning");
-process.on("warning", (warning) => {
-  if (warning.name !== "TimeoutNegativeWarning")
-    process.stderr.write(`${warning.name}: ${warning.message}\n`);
-});
+printWarningsButKafkajsTimers();
 
 const config = loadConfigOrReport("all");
 if (!config) process.exit(CONFIG_EXIT_CODE);

@@ -67,6 +67,19 @@ export async function runMain(log: Logger, body: () => Promise<void>): Promise<n
 }
 
 /**
+ * Prints runtime warnings as one plain line each, except the TimeoutNegativeWarning that kafkajs 2.2.4 causes on
+ * every connect (tulios/kafkajs#1751: a negative delay, which the runtime turns into 1 ms; harmless). For tools
+ * whose output people read (the doctor, the benchmarks), where that line would look like a fault.
+ */
+export function printWarningsButKafkajsTimers(): void {
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => {
+    if (warning.name !== "TimeoutNegativeWarning")
+      process.stderr.write(`${warning.name}: ${warning.message}\n`);
+  });
+}
+
+/**
  * Sends runtime warnings into the JSON log instead of raw stderr text. kafkajs schedules a negative timeout
  * on every connect, a harmless bug of its own, so that one is kept at debug.
  */

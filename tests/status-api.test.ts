@@ -328,7 +328,7 @@ describe("caching", () => {
     expect(again.status).toBe(304);
     expect(await again.text()).toBe("");
     expect(again.headers.get("etag")).toBe(tag);
-    expect(again.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(again.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
   });
 
   test("a list of validators, weak ones or `*` in If-None-Match get the 304 too, on every prepared answer", async () => {
@@ -363,27 +363,47 @@ describe("caching", () => {
 });
 
 describe("security headers", () => {
-  test("every answer, JSON and errors included, carries a strict CSP and anti-framing headers", async () => {
+  test("the page carries a strict same-origin CSP with no inline code, anti-framing and no referrer", async () => {
+    const { app } = await setup();
+    const res = await app.request("/");
+    expect(res.headers.get("content-type")).toStartWith("text/html");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(csp).not.toMatch(/https?:/);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("permissions-policy")).toContain("camera=()");
+    expect(res.headers.get("x-powered-by")).toBeNull();
+  });
+
+  test("every other answer, JSON, errors, metrics and assets, lets nothing load and cannot be framed or sniffed", async () => {
     const { app } = await setup();
     for (const path of [
-      "/",
       "/api/pairs",
+      "/api/latest/beldex",
+      "/api/latest/beldex?currency=usd",
       "/api/latest/nope",
       "/api/history/%3Cx%3E",
       "/nowhere",
       "/metrics",
+      "/healthz",
+      "/openapi.json",
+      "/assets/icon.svg",
     ]) {
       const res = await app.request(path);
-      const csp = res.headers.get("content-security-policy") ?? "";
-      expect(csp).toContain("default-src 'self'");
-      expect(csp).toContain("script-src 'self'");
-      expect(csp).toContain("frame-ancestors 'none'");
-      expect(csp).toContain("object-src 'none'");
-      expect(csp).not.toContain("unsafe-inline");
-      expect(csp).not.toMatch(/https?:/);
+      expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(res.headers.get("x-frame-options")).toBe("DENY");
-      expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(res.headers.get("cross-origin-resource-policy")).toBe("same-origin");
+      expect(res.headers.get("strict-transport-security")).toStartWith("max-age=");
+      // What only a document does (send a referrer, open windows, use the camera) is the page's to govern.
+      expect(res.headers.get("referrer-policy")).toBeNull();
+      expect(res.headers.get("permissions-policy")).toBeNull();
       expect(res.headers.get("x-powered-by")).toBeNull();
     }
   });

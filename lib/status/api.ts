@@ -9,7 +9,7 @@ import type { StatusContext } from "./deps.ts";
 import type { Answer } from "./latest-view.ts";
 import { assetParams, candlesQuery, candleWindow, historyQuery, latestQuery, pairsQuery } from "./params.ts";
 import { badRequest, notFound } from "./responses.ts";
-import { SECURITY_HEADERS } from "./security.ts";
+import { API_SECURITY_HEADERS } from "./security.ts";
 import { valid } from "./validate.ts";
 
 /**
@@ -59,8 +59,8 @@ function preparedOf(answer: Answer): Prepared {
     parts = {
       // A string body would be encoded again by every Response made of it.
       body: encoder.encode(answer.body),
-      ok: new Headers([...SECURITY_HEADERS, ["Content-Type", "application/json"], ...validators]),
-      notModified: new Headers([...SECURITY_HEADERS, ...validators]),
+      ok: new Headers([...API_SECURITY_HEADERS, ["Content-Type", "application/json"], ...validators]),
+      notModified: new Headers([...API_SECURITY_HEADERS, ...validators]),
     };
     preparedResponses.set(answer, parts);
   }

@@ -96,7 +96,7 @@ export function createLatestView(options: LatestViewOptions): LatestView {
   // of them changed, and given at once while the list and every entry are fresh.
   const assetAnswers = new Map<string, { pairs: Pair[]; parts: Entry[]; answer: Answer }>();
 
-  const fresh = (checkedAt: number) => now() - checkedAt < ttlMs;
+  const fresh = (checkedAt: number, at = now()) => at - checkedAt < ttlMs;
 
   const list = (pair: Pair) => {
     const key = tickKey(pair);
@@ -200,9 +200,11 @@ export function createLatestView(options: LatestViewOptions): LatestView {
     const memo = assetAnswers.get(asset);
     if (!memo || memo.pairs !== byAsset.get(asset) || memo.parts.length !== memo.pairs.length)
       return undefined;
-    if (listed.size === 0 || !fresh(listedAt)) return undefined;
+    // One clock read for the list and every entry: six of them were about 5% of this route's CPU profile.
+    const at = now();
+    if (listed.size === 0 || !fresh(listedAt, at)) return undefined;
     for (const entry of memo.parts)
-      if (!fresh(entry.checkedAt) || entries.get(entry.key) !== entry) return undefined;
+      if (!fresh(entry.checkedAt, at) || entries.get(entry.key) !== entry) return undefined;
     return memo.answer;
   };
 

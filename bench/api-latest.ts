@@ -3,7 +3,9 @@
  * against a bare Bun.serve + Hono app answering the same bytes, both under 64 connections from autocannon.
  * Each server runs in a child process of its own (bench/api-server.ts), so that the load generator never
  * shares its event loop. The cache holds the 50 benchmark pairs in Redis db 9 (which must be empty at the
- * start and is flushed at the end); the history holds the same ticks.
+ * start and is flushed at the end); the history holds the same ticks. The status app is measured twice: on
+ * Bun's defaults and as deployed, with fly.toml's engine settings (bench/deployed.ts), each against the bare
+ * app on Bun's defaults.
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -14,6 +16,7 @@ import { createPostgresHistory } from "../lib/adapters/postgres/history.ts";
 import { createRedisCache } from "../lib/adapters/redis/cache.ts";
 import { BENCH_REDIS_DB } from "./cache-redis.ts";
 import type { Benchmark } from "./context.ts";
+import { deployedEngineEnv, describeEngineEnv } from "./deployed.ts";
 import { oursVsBare, startBenchServer } from "./http-load.ts";
 import { compare, expectEqual } from "./measure.ts";
 import { createBenchDatabase } from "./stack.ts";
@@ -77,8 +80,18 @@ export const apiLatest: Benchmark = {
       warmupS: WARMUP_S,
       durationS: DURATION_S,
     });
-    await stopBare();
     await stopOurs();
+    const engine = await deployedEngineEnv();
+    ctx.log(`as deployed: the status app with fly.toml's engine settings, ${describeEngineEnv(engine)}`);
+    const deployed = await startBenchServer("api-server.ts", ["status", db.url, redisUrl], PATH, engine);
+    const stopDeployed = ctx.defer(deployed.stop);
+    expectEqual("as deployed: same body", Number((await (await fetch(deployed.url)).text()) === body), 1);
+    const deployedRounds = await oursVsBare(deployed.url, bare.url, CONNECTIONS, ctx.log, {
+      warmupS: WARMUP_S,
+      durationS: DURATION_S,
+    });
+    await stopDeployed();
+    await stopBare();
     return [
       compare(rounds, "requestsPerSecond", {
         benchmark: `API GET /api/latest/:asset vs bare Hono`,
@@ -87,6 +100,16 @@ export const apiLatest: Benchmark = {
       }),
       compare(rounds, "p99Ms", {
         benchmark: `API GET /api/latest/:asset, p99 vs bare Hono`,
+        unit: "ms",
+        better: "lower",
+      }),
+      compare(deployedRounds, "requestsPerSecond", {
+        benchmark: `API GET /api/latest/:asset as deployed (fly.toml's engine settings) vs bare Hono`,
+        unit: "req/s",
+        better: "higher",
+      }),
+      compare(deployedRounds, "p99Ms", {
+        benchmark: `API GET /api/latest/:asset as deployed, p99 vs bare Hono`,
         unit: "ms",
         better: "lower",
       }),

@@ -5,7 +5,9 @@
  * a naive consumer (kafkajs eachMessage, one INSERT and one HSET per message), a raw kafkajs drain under Bun
  * without sinks (the client's ceiling) and a Postgres COPY of the same rows (the database's ceiling). Then
  * publish-to-visible latency at 50 ticks/s through consumer.ts and through the naive consumer, on a topic of
- * its own. Every Kafka row runs in a child process, so its peak RSS (VmHWM) is its own.
+ * its own. consumer.ts runs twice in each: on Bun's defaults, as `bun run consumer.ts` starts it, and as
+ * deployed, with fly.toml's engine settings (bench/deployed.ts). Every Kafka row runs in a child process, so
+ * its peak RSS (VmHWM) is its own.
  */
 import { join } from "node:path";
 import { RedisClient, SQL } from "bun";
@@ -16,6 +18,7 @@ import { consumerEnv } from "../tests/support/consumer-env.ts";
 import { testKafka } from "../tests/support/kafka.ts";
 import { createTestTopic, deleteTopics } from "../tests/support/stack.ts";
 import type { BenchContext, Benchmark } from "./context.ts";
+import { deployedEngineEnv, describeEngineEnv } from "./deployed.ts";
 import { type DrainClientResult, type DrainClientSettings, epochNow, peakRssMiB } from "./drain-client.ts";
 import {
   compare,
@@ -183,9 +186,14 @@ export const drain: Benchmark = {
       }
     };
 
-    /** consumer.ts as production starts it, on a fresh database and Redis db, for `target` topic. */
-    const startConsumer = (target: string, databaseUrl: string, group: string) => {
+    const engine = await deployedEngineEnv();
+    /**
+     * consumer.ts as production starts it, on a fresh database and Redis db, for `target` topic; `extra` adds
+     * environment (the deployed engine settings).
+     */
+    const startConsumer = (target: string, databaseUrl: string, group: string, extra = {}) => {
       const env = {
+        ...extra,
         ...consumerEnv(stack, {
           topic: target,
           databaseUrl,
@@ -211,12 +219,12 @@ export const drain: Benchmark = {
       return { child, stop, stderr };
     };
 
-    const ours = async (): Promise<DrainMetrics> => {
+    const ours = async (extra = {}): Promise<DrainMetrics> => {
       const { db, drop } = await history("bench_drain_ours");
       await flush();
       const group = newGroup("ours");
       const started = epochNow();
-      const consumer = startConsumer(topic, db.url, group);
+      const consumer = startConsumer(topic, db.url, group, extra);
       try {
         await caughtUp(admin, group, topic, ends, consumer.child.exited);
       } catch (error) {
@@ -325,10 +333,10 @@ export const drain: Benchmark = {
       }
       return { p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99) };
     };
-    const latencyOurs = async (): Promise<LatencyMetrics> => {
+    const latencyOurs = async (extra = {}): Promise<LatencyMetrics> => {
       const { db, drop } = await history("bench_latency_ours");
       await flush();
-      const consumer = startConsumer(latencyTopic, db.url, newGroup("latency-ours"));
+      const consumer = startConsumer(latencyTopic, db.url, newGroup("latency-ours"), extra);
       try {
         return await latencyRun(consumer.child.exited);
       } finally {
@@ -365,22 +373,27 @@ export const drain: Benchmark = {
     };
 
     ctx.log(`ours: consumer.ts in a child process, from its start to every row and latest price written`);
+    ctx.log(`as deployed: the same with fly.toml's engine settings, ${describeEngineEnv(engine)}`);
     ctx.log(
       `baselines: naive eachMessage consumer (first ${NAIVE_PREFIX.toLocaleString("en-US")} ticks, timed from its first message), raw kafkajs eachBatch without sinks (from its start), Postgres COPY (connected)`,
     );
     const drains = {
       ours: [] as DrainMetrics[],
+      deployed: [] as DrainMetrics[],
       naive: [] as DrainMetrics[],
       raw: [] as DrainMetrics[],
       copy: [] as DrainMetrics[],
     };
     const latency = { ours: [] as LatencyMetrics[], baseline: [] as LatencyMetrics[] };
+    const latencyDeployed: LatencyMetrics[] = [];
     const cases = [
       ["ours", async () => drains.ours.push(await ours())],
+      ["deployed", async () => drains.deployed.push(await ours(engine))],
       ["naive", async () => drains.naive.push(await naive())],
       ["raw", async () => drains.raw.push(await raw())],
       ["copy", async () => drains.copy.push(await copy())],
       ["latency ours", async () => latency.ours.push(await latencyOurs())],
+      ["latency as deployed", async () => latencyDeployed.push(await latencyOurs(engine))],
       ["latency naive", async () => latency.baseline.push(await latencyNaive())],
     ] as const;
     for (let round = 0; round < ROUNDS; round++) {
@@ -392,10 +405,11 @@ export const drain: Benchmark = {
       const l = (m: LatencyMetrics[]) =>
         `p50 ${formatNumber(m.at(-1)?.p50Ms ?? Number.NaN)} p99 ${formatNumber(m.at(-1)?.p99Ms ?? Number.NaN)} ms`;
       ctx.log(
-        `round ${round + 1}/${ROUNDS}: ours ${d(drains.ours)}, naive ${d(drains.naive)}, raw ${d(drains.raw)}, copy ${d(drains.copy)}; latency ours ${l(latency.ours)}, naive ${l(latency.baseline)}`,
+        `round ${round + 1}/${ROUNDS}: ours ${d(drains.ours)}, as deployed ${d(drains.deployed)}, naive ${d(drains.naive)}, raw ${d(drains.raw)}, copy ${d(drains.copy)}; latency ours ${l(latency.ours)}, as deployed ${l(latencyDeployed)}, naive ${l(latency.baseline)}`,
       );
     }
     const against = (baseline: DrainMetrics[]) => ({ ours: drains.ours, baseline });
+    const deployedAgainst = (baseline: DrainMetrics[]) => ({ ours: drains.deployed, baseline });
     const name = `Drain ${TICKS / 1000}k ticks, ${PARTITIONS} partitions`;
     return [
       compare(against(drains.naive), "ticksPerSecond", {
@@ -423,6 +437,31 @@ export const drain: Benchmark = {
         unit: "MiB",
         better: "lower",
       }),
+      compare(deployedAgainst(drains.naive), "ticksPerSecond", {
+        benchmark: `${name}: consumer.ts as deployed (fly.toml's engine settings) vs naive eachMessage`,
+        unit: "ticks/s",
+        better: "higher",
+      }),
+      compare(deployedAgainst(drains.copy), "ticksPerSecond", {
+        benchmark: `${name}: consumer.ts as deployed vs Postgres COPY`,
+        unit: "ticks/s",
+        better: "higher",
+      }),
+      compare(deployedAgainst(drains.ours), "ticksPerSecond", {
+        benchmark: `${name}: consumer.ts as deployed vs on Bun's defaults`,
+        unit: "ticks/s",
+        better: "higher",
+      }),
+      compare(deployedAgainst(drains.naive), "peakRssMiB", {
+        benchmark: `${name}, peak RSS: consumer.ts as deployed vs naive`,
+        unit: "MiB",
+        better: "lower",
+      }),
+      compare(deployedAgainst(drains.ours), "peakRssMiB", {
+        benchmark: `${name}, peak RSS: consumer.ts as deployed vs on Bun's defaults`,
+        unit: "MiB",
+        better: "lower",
+      }),
       compare(latency, "p50Ms", {
         benchmark: `Publish to visible in Redis at ${LATENCY_PER_SECOND} ticks/s, p50: consumer.ts vs naive`,
         unit: "ms",
@@ -430,6 +469,11 @@ export const drain: Benchmark = {
       }),
       compare(latency, "p99Ms", {
         benchmark: `Publish to visible in Redis at ${LATENCY_PER_SECOND} ticks/s, p99: consumer.ts vs naive`,
+        unit: "ms",
+        better: "lower",
+      }),
+      compare({ ours: latencyDeployed, baseline: latency.baseline }, "p99Ms", {
+        benchmark: `Publish to visible in Redis at ${LATENCY_PER_SECOND} ticks/s, p99: consumer.ts as deployed vs naive`,
         unit: "ms",
         better: "lower",
       }),

@@ -14,17 +14,19 @@ export interface LoadMetrics extends Metrics {
 
 /**
  * Starts `bun bench/<script> ...args`, which prints `{"port":N}` on its first line once it listens; resolves
- * with `path` on that port and a stop function.
+ * with `path` on that port and a stop function. `env` adds to the inherited environment (default: nothing).
  * @example const ours = await startBenchServer("page-server.ts", ["status", db.url], "/");
  */
 export async function startBenchServer(
   script: string,
   args: string[],
   path: string,
+  env: Record<string, string> = {},
 ): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = Bun.spawn([process.execPath, join(import.meta.dir, script), ...args], {
     stdout: "pipe",
     stderr: "inherit",
+    env: { ...process.env, ...env },
   });
   const reader = child.stdout.getReader();
   let text = "";

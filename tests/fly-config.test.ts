@@ -130,6 +130,35 @@ describe("fly.toml", () => {
     expect(seconds(config.kill_timeout)).toBeLessThanOrEqual(300);
   });
 
+  test("holds the engine to 64 MiB of garbage-collection headroom, without the optimizing tiers", () => {
+    expect(config.env?.BUN_JSC_forceRAMSize).toBe(String(64 * 1024 * 1024));
+    expect(config.env?.BUN_JSC_useDFGJIT).toBe("0");
+    const consumerVm = (config.vm ?? []).find((vm) => vm.processes?.includes("consumer"));
+    // The engine must collect long before the machine runs out: its budget stays under the machine's memory.
+    expect(Number(config.env?.BUN_JSC_forceRAMSize)).toBeLessThan(
+      Number.parseInt(consumerVm?.memory ?? "", 10) * 1e6,
+    );
+  });
+
+  test("sets only engine options this Bun applies (a misspelt one would stop every process at start)", () => {
+    const engine = Object.entries(config.env ?? {}).filter(([name]) => name.startsWith("BUN_JSC_"));
+    expect(engine.length).toBeGreaterThan(0);
+    const run = Bun.spawnSync([process.execPath, "-e", "0"], {
+      env: {
+        ...Object.fromEntries(engine.map(([name, value]) => [name, String(value)])),
+        BUN_JSC_dumpOptions: "1",
+      },
+    });
+    const dump = `${run.stdout}${run.stderr}`;
+    expect(run.exitCode).toBe(0);
+    // dumpOptions=1 lists the options that differ from their defaults, each as `name=value (default: ...)`.
+    for (const [name, value] of engine) {
+      const option = name.slice("BUN_JSC_".length);
+      const shown = value === "0" ? "false" : String(value);
+      expect(dump).toMatch(new RegExp(`\\b${option}=${shown} \\(default: `));
+    }
+  });
+
   test("sizes each process group's machines", () => {
     for (const group of Object.keys(config.processes)) {
       const sized = (config.vm ?? []).filter((vm) => vm.processes?.includes(group));
